@@ -1,0 +1,51 @@
+/** Jest: unit specs beside the code, integration specs against real PostgreSQL/Redis/OAuth peers. */
+const swcTs = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+      keepClassNames: true,
+      target: 'es2022',
+    },
+    module: { type: 'commonjs' },
+  },
+];
+const swcJs = ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }];
+const esmOnly = [
+  '@nestjs',
+  'cookie',
+  'content-disposition',
+  'jose',
+  'oauth4webapi',
+  'openid-client',
+  'oidc-provider',
+  'file-type',
+  'quick-lru',
+  'eta',
+  'nanoid',
+];
+const common = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  moduleFileExtensions: ['js', 'mjs', 'json', 'ts'],
+  transform: { '^.+\\.ts$': swcTs, '^.+\\.m?js$': swcJs },
+  transformIgnorePatterns: [`/node_modules/(?!(?:${esmOnly.join('|')})/)(?!.*/node_modules/)`],
+  moduleNameMapper: {
+    '^@vault/core(|/.*)$': '<rootDir>/libs/core/src$1',
+    '^@vault/persistence(|/.*)$': '<rootDir>/libs/persistence/src$1',
+    '^@vault/crypto(|/.*)$': '<rootDir>/libs/crypto/src$1',
+    '^@vault/providers(|/.*)$': '<rootDir>/libs/providers/src$1',
+  },
+};
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{apps,libs,test}/**/*.int-spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
+      testTimeout: 60000,
+    },
+  ],
+};
