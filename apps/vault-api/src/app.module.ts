@@ -1,0 +1,33 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { CoreModule, OpsModule, loggerParams, type VaultConfig } from '@vault/core';
+import { LoggerModule } from 'nestjs-pino';
+import { ApiKeysController } from './controllers/api-keys.controller';
+import { ConnectionsController } from './controllers/connections.controller';
+import { IntegrationsController } from './controllers/integrations.controller';
+import { StatsController } from './controllers/stats.controller';
+import { TokenController } from './controllers/token.controller';
+import { ApiKeyGuard } from './http/auth.guard';
+import { VaultErrorFilter } from './http/error.filter';
+import { BootstrapKey } from './bootstrap-key';
+
+@Module({})
+export class ApiModule {
+  static forRoot(config: VaultConfig): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        LoggerModule.forRoot(loggerParams(config, 'vault-api')),
+        CoreModule.forRoot({ config, processName: 'vault-api' }),
+        OpsModule,
+      ],
+      // TokenController first: its static `:id/token` route must not be shadowed.
+      controllers: [TokenController, IntegrationsController, ConnectionsController, ApiKeysController, StatsController],
+      providers: [
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_FILTER, useClass: VaultErrorFilter },
+        BootstrapKey,
+      ],
+    };
+  }
+}

@@ -1,0 +1,57 @@
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { ApiKeysService, loadConfig } from '@vault/core';
+import { API_KEY_SCOPES, ApiKeysRepository, dataSourceOptions, migrateDatabase, type ApiKeyScope } from '@vault/persistence';
+import { DataSource } from 'typeorm';
+
+const USAGE = `usage:
+  vault migrate
+  vault create-api-key --name NAME --scopes scope1,scope2 [--tenant TENANT_ID]
+scopes: ${API_KEY_SCOPES.join(', ')}`;
+
+/** Operator commands: run migrations (under the advisory lock), create an API key. */
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const config = loadConfig();
+  if (command === 'migrate') {
+    const ran = await migrateDatabase(config.DATABASE_URL);
+    console.log(ran.length ? `ran migrations: ${ran.join(', ')}` : 'database is up to date');
+    return 0;
+  }
+  if (command === 'create-api-key') {
+    const { values } = parseArgs({
+      args: rest,
+      options: { name: { type: 'string' }, scopes: { type: 'string' }, tenant: { type: 'string' } },
+    });
+    const scopes = (values.scopes ?? '').split(',').filter(Boolean);
+    const bad = scopes.filter((s) => !(API_KEY_SCOPES as readonly string[]).includes(s));
+    if (!values.name || scopes.length === 0 || bad.length > 0) {
+      console.error(bad.length ? `unknown scope(s): ${bad.join(', ')}\n${USAGE}` : USAGE);
+      return 2;
+    }
+    await migrateDatabase(config.DATABASE_URL);
+    const ds = await new DataSource(dataSourceOptions(config.DATABASE_URL, 1)).initialize();
+    try {
+      const { key, record } = await new ApiKeysService(new ApiKeysRepository(ds)).create({
+        name: values.name,
+        scopes: scopes as ApiKeyScope[],
+        tenantId: values.tenant ?? null,
+      });
+      console.log(JSON.stringify({ id: record.id, name: record.name, scopes: record.scopes, tenant_id: record.tenantId, key }));
+      console.error('The key is shown once; it is stored only hashed.');
+    } finally {
+      await ds.destroy();
+    }
+    return 0;
+  }
+  console.error(USAGE);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

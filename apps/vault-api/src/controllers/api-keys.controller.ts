@@ -1,0 +1,38 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiKeysService } from '@vault/core';
+import { CreateApiKeyDto, presentApiKey } from '../dto/api-key.dto';
+import { RequireScope } from '@vault/core';
+import { UuidPipe } from '../http/uuid.pipe';
+
+@ApiTags('api-keys')
+@ApiBearerAuth()
+@Controller('v1/api-keys')
+export class ApiKeysController {
+  constructor(@Inject(ApiKeysService) private readonly apiKeys: ApiKeysService) {}
+
+  /** The key is in this answer only; it is stored hashed. */
+  @Post()
+  @RequireScope('admin')
+  async create(@Body() body: CreateApiKeyDto) {
+    const { key, record } = await this.apiKeys.create({
+      name: body.name,
+      scopes: body.scopes,
+      tenantId: body.tenant_id ?? null,
+    });
+    return { ...presentApiKey(record), key };
+  }
+
+  @Get()
+  @RequireScope('admin')
+  async list() {
+    return { data: (await this.apiKeys.list()).map(presentApiKey), next_cursor: null };
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @RequireScope('admin')
+  async revoke(@Param('id', UuidPipe) id: string): Promise<void> {
+    await this.apiKeys.revoke(id);
+  }
+}

@@ -1,0 +1,74 @@
+import { Body, Controller, Delete, Get, Inject, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ConnectionsService, type Principal } from '@vault/core';
+import {
+  GrantDto,
+  ImportConnectionDto,
+  ListConnectionsQueryDto,
+  PageQueryDto,
+  presentConnection,
+  toGrant,
+  toImport,
+} from '../dto/connection.dto';
+import { RequireScope } from '@vault/core';
+import { Caller } from '../http/principal.decorator';
+import { UuidPipe } from '../http/uuid.pipe';
+
+@ApiTags('connections')
+@ApiBearerAuth()
+@Controller('v1/connections')
+export class ConnectionsController {
+  constructor(@Inject(ConnectionsService) private readonly connections: ConnectionsService) {}
+
+  @Post()
+  @RequireScope('connections:write')
+  async import(@Caller() caller: Principal, @Body() body: ImportConnectionDto) {
+    return presentConnection(await this.connections.importGrant(caller, toImport(body)));
+  }
+
+  @Get()
+  @RequireScope('connections:read')
+  async list(@Caller() caller: Principal, @Query() q: ListConnectionsQueryDto) {
+    const page = await this.connections.list(
+      caller,
+      { status: q.status, integration: q.integration, provider: q.provider, tenantId: q.tenant_id },
+      q.cursor,
+      q.limit ?? 50,
+    );
+    return { data: page.data.map(presentConnection), next_cursor: page.nextCursor };
+  }
+
+  @Get(':id')
+  @RequireScope('connections:read')
+  async get(@Caller() caller: Principal, @Param('id', UuidPipe) id: string) {
+    return presentConnection(await this.connections.get(caller, id));
+  }
+
+  @Get(':id/events')
+  @RequireScope('connections:read')
+  async events(@Caller() caller: Principal, @Param('id', UuidPipe) id: string, @Query() q: PageQueryDto) {
+    const page = await this.connections.listEvents(caller, id, q.cursor, q.limit ?? 50);
+    return {
+      data: page.data.map((e) => ({
+        id: String(e.id),
+        type: e.type,
+        detail: e.detail,
+        created_at: e.createdAt.toISOString(),
+      })),
+      next_cursor: page.nextCursor,
+    };
+  }
+
+  @Put(':id/grant')
+  @RequireScope('connections:write')
+  async replaceGrant(@Caller() caller: Principal, @Param('id', UuidPipe) id: string, @Body() body: GrantDto) {
+    return presentConnection(await this.connections.replaceGrant(caller, id, toGrant(body)));
+  }
+
+  @Delete(':id')
+  @RequireScope('connections:write')
+  async delete(@Caller() caller: Principal, @Param('id', UuidPipe) id: string) {
+    const { providerRevocation } = await this.connections.delete(caller, id);
+    return { id, deleted: true, provider_revocation: providerRevocation };
+  }
+}

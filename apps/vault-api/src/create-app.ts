@@ -1,0 +1,32 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import type { VaultConfig } from '@vault/core';
+import { Logger } from 'nestjs-pino';
+import { ApiModule } from './app.module';
+import { vaultValidationPipe } from './http/validation';
+
+/** Builds the API application (without listening), as main.ts, the tests and the OpenAPI writer use it. */
+export async function createApiApp(
+  config: VaultConfig,
+  options: { bufferLogs?: boolean } = {},
+): Promise<{ app: NestFastifyApplication; openapi: OpenAPIObject }> {
+  const adapter = new FastifyAdapter({ bodyLimit: config.BODY_LIMIT_BYTES, trustProxy: true, return503OnClosing: true });
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
+    bufferLogs: options.bufferLogs ?? true,
+  });
+  app.useLogger(app.get(Logger));
+  app.useGlobalPipes(vaultValidationPipe());
+  app.enableShutdownHooks();
+  const openapi = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Credential vault')
+      .setDescription('Stores OAuth grants envelope-encrypted and serves valid access tokens.')
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key' })
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, openapi);
+  return { app, openapi };
+}

@@ -1,0 +1,35 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { API_KEY_SCOPES, type ApiKeyEntity, type ApiKeyScope } from '@vault/persistence';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, Length } from 'class-validator';
+
+export class CreateApiKeyDto {
+  @ApiProperty()
+  @IsString()
+  @Length(1, 200)
+  name: string;
+
+  @ApiProperty({ enum: API_KEY_SCOPES, isArray: true })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(API_KEY_SCOPES.length)
+  @IsIn(API_KEY_SCOPES, { each: true })
+  scopes: ApiKeyScope[];
+
+  @ApiPropertyOptional({ description: 'Limit the key to one tenant.' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  tenant_id?: string;
+}
+
+export function presentApiKey(k: ApiKeyEntity) {
+  return {
+    id: k.id,
+    name: k.name,
+    key_prefix: k.keyPrefix,
+    scopes: k.scopes,
+    tenant_id: k.tenantId,
+    created_at: k.createdAt.toISOString(),
+    revoked_at: k.revokedAt ? k.revokedAt.toISOString() : null,
+  };
+}

@@ -1,0 +1,197 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { CreateIntegrationInput, UpdateIntegrationInput } from '@vault/core';
+import type { IntegrationEntity } from '@vault/persistence';
+import { PROVIDER_NAMES, type ClientAuthMethod, type ProviderName } from '@vault/providers';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+} from 'class-validator';
+
+const CLIENT_AUTH = ['client_secret_post', 'client_secret_basic'] as const;
+const URL_OPTIONS = { require_tld: false, protocols: ['http', 'https'], require_protocol: true };
+
+export class CreateIntegrationDto {
+  @ApiProperty({ example: 'slack-prod', description: 'Unique key the platform uses to name this integration.' })
+  @IsString()
+  @Matches(/^[a-z0-9][a-z0-9._-]{0,62}$/, { message: 'must be 1-63 lowercase letters, digits, dot, dash or underscore' })
+  key: string;
+
+  @ApiProperty({ enum: PROVIDER_NAMES })
+  @IsIn(PROVIDER_NAMES)
+  provider: ProviderName;
+
+  @ApiProperty()
+  @IsString()
+  @Length(1, 512)
+  client_id: string;
+
+  @ApiProperty({ writeOnly: true, description: 'Stored sealed; never returned.' })
+  @IsString()
+  @Length(1, 4096)
+  client_secret: string;
+
+  @ApiPropertyOptional({ description: "Overrides the provider's token endpoint." })
+  @IsOptional()
+  @IsUrl(URL_OPTIONS)
+  token_url?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsUrl(URL_OPTIONS)
+  authorize_url?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsUrl(URL_OPTIONS)
+  revoke_url?: string;
+
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(200)
+  @IsString({ each: true })
+  @MaxLength(512, { each: true })
+  scopes?: string[];
+
+  @ApiPropertyOptional({ enum: CLIENT_AUTH })
+  @IsOptional()
+  @IsIn(CLIENT_AUTH)
+  client_auth?: ClientAuthMethod;
+
+  @ApiPropertyOptional({ description: 'Refresh this many seconds before expiry (default REFRESH_MARGIN_SECONDS).' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(86400)
+  refresh_margin_seconds?: number;
+
+  @ApiPropertyOptional({ description: "Timeout of the provider's token endpoint call, in ms (default 30000)." })
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(120000)
+  request_timeout_ms?: number;
+}
+
+export class UpdateIntegrationDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 512)
+  client_id?: string;
+
+  @ApiPropertyOptional({ writeOnly: true, description: 'Rotates the client secret; clears credentials_rejected.' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 4096)
+  client_secret?: string;
+
+  @ApiPropertyOptional({ nullable: true })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsUrl(URL_OPTIONS)
+  token_url?: string | null;
+
+  @ApiPropertyOptional({ nullable: true })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsUrl(URL_OPTIONS)
+  authorize_url?: string | null;
+
+  @ApiPropertyOptional({ nullable: true })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsUrl(URL_OPTIONS)
+  revoke_url?: string | null;
+
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(200)
+  @IsString({ each: true })
+  @MaxLength(512, { each: true })
+  scopes?: string[];
+
+  @ApiPropertyOptional({ enum: CLIENT_AUTH })
+  @IsOptional()
+  @IsIn(CLIENT_AUTH)
+  client_auth?: ClientAuthMethod;
+
+  @ApiPropertyOptional({ nullable: true })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsInt()
+  @Min(0)
+  @Max(86400)
+  refresh_margin_seconds?: number | null;
+
+  @ApiPropertyOptional({ nullable: true })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsInt()
+  @Min(100)
+  @Max(120000)
+  request_timeout_ms?: number | null;
+}
+
+export function toCreateIntegration(d: CreateIntegrationDto): CreateIntegrationInput {
+  return {
+    key: d.key,
+    provider: d.provider,
+    clientId: d.client_id,
+    clientSecret: d.client_secret,
+    tokenUrl: d.token_url,
+    authorizeUrl: d.authorize_url,
+    revokeUrl: d.revoke_url,
+    scopes: d.scopes,
+    clientAuth: d.client_auth,
+    refreshMarginSeconds: d.refresh_margin_seconds,
+    requestTimeoutMs: d.request_timeout_ms,
+  };
+}
+
+export function toUpdateIntegration(d: UpdateIntegrationDto): UpdateIntegrationInput {
+  return {
+    clientId: d.client_id,
+    clientSecret: d.client_secret,
+    tokenUrl: d.token_url,
+    authorizeUrl: d.authorize_url,
+    revokeUrl: d.revoke_url,
+    scopes: d.scopes,
+    clientAuth: d.client_auth,
+    refreshMarginSeconds: d.refresh_margin_seconds,
+    requestTimeoutMs: d.request_timeout_ms,
+  };
+}
+
+/** The answer shape: never the secret. */
+export function presentIntegration(i: IntegrationEntity) {
+  return {
+    key: i.key,
+    id: i.id,
+    provider: i.provider,
+    client_id: i.clientId,
+    token_url: i.tokenUrl,
+    authorize_url: i.authorizeUrl,
+    revoke_url: i.revokeUrl,
+    scopes: i.scopes,
+    client_auth: i.clientAuth,
+    refresh_margin_seconds: i.refreshMarginSeconds,
+    request_timeout_ms: i.requestTimeoutMs,
+    status: i.status,
+    status_reason: i.statusReason,
+    created_at: i.createdAt.toISOString(),
+    updated_at: i.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+/** Environment variables of design section 8 (plus a few extensions, marked). Defaults suit one local machine. */
+const envShape = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/vault'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  /** Extension: prefix of every Redis key and BullMQ queue, so several vaults (or test runs) share one Redis. */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]+$/)
+    .default('vault'),
+  PORT: port.default(3000),
+  WORKER_PORT: port.default(3001),
+  /** Extension: the address both HTTP servers bind to. */
+  HOST: z.string().min(1).default('0.0.0.0'),
+  KMS_DRIVER: z.enum(['local', 'aws']).default('local'),
+  KMS_KEY_ID: z.string().min(1).optional(),
+  KMS_ENDPOINT: z.url().optional(),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  LOCAL_KMS_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
+    .optional(),
+  /** Extension: where a generated development master key is kept (git-ignored). */
+  LOCAL_KMS_KEY_FILE: z.string().min(1).default('.local/kms-master.key'),
+  BOOTSTRAP_API_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
+  REFRESH_MARGIN_SECONDS: z.coerce.number().int().min(0).default(300),
+  WEBHOOK_URL: z.url().optional(),
+  WEBHOOK_SECRET: z.string().min(16).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Extension: largest accepted request body. */
+  BODY_LIMIT_BYTES: positiveInt.default(64 * 1024),
+  /** Extension: PostgreSQL pool size per process. */
+  DATABASE_POOL_SIZE: positiveInt.default(10),
+  /** Extension: a data key seals records for at most this long, then a new one is generated. */
+  DATA_KEY_MAX_AGE_SECONDS: positiveInt.default(7 * 24 * 3600),
+  /** Extension: a data key seals at most this many records per process. */
+  DATA_KEY_MAX_USES: positiveInt.default(1_000_000),
+  /** Extension: the provider call's timeout unless an integration sets its own. */
+  PROVIDER_TIMEOUT_MS: positiveInt.default(30_000),
+});
+
+export const configSchema = envShape.superRefine((env, ctx) => {
+  if (env.KMS_DRIVER === 'aws' && !env.KMS_KEY_ID) {
+    ctx.addIssue({ code: 'custom', path: ['KMS_KEY_ID'], message: 'is required when KMS_DRIVER=aws' });
+  }
+  if (env.KMS_DRIVER === 'local' && env.NODE_ENV === 'production') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['KMS_DRIVER'],
+      message: 'local is refused when NODE_ENV=production; use aws',
+    });
+  }
+  if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WEBHOOK_SECRET'],
+      message: 'is required when WEBHOOK_URL is set',
+    });
+  }
+});
+
+export type VaultConfig = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variables: string[],
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * The only reader of `process.env`. Fails naming each bad variable and why, never printing a value.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(envShape.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const parsed = configSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => {
+    const name = i.path.join('.') || '(config)';
+    // zod messages describe the expectation; strip any echo of the received value.
+    const why = i.message.replace(/, received .*$/, '');
+    return { name, text: `${name}: ${why}` };
+  });
+  return failConfig(problems);
+}
+
+function failConfig(problems: { name: string; text: string }[]): never {
+  throw new ConfigError(
+    problems.map((p) => p.name),
+    `Invalid configuration: ${problems.map((p) => p.text).join('; ')}`,
+  );
+}
+
+export const VAULT_CONFIG = Symbol('VAULT_CONFIG');

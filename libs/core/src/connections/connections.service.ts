@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import type { EnvelopeCipher } from '@vault/crypto';
+import {
+  ConnectionsRepository,
+  EventsRepository,
+  type ConnectionEventEntity,
+  type ConnectionStatus,
+  type ConnectionView,
+  type TenantScope,
+} from '@vault/persistence';
+import { CATALOGUE, resolveEndpoints, type ProviderName, type ProviderRegistry } from '@vault/providers';
+import type { DataSource } from 'typeorm';
+import { aad } from '../crypto/aad';
+import { VaultError } from '../errors/vault-error';
+import type { IntegrationsService } from '../integrations/integrations.service';
+import { nextRefreshAt } from '../refresh/schedule';
+import { decodeCursor, encodeCursor } from './cursor';
+
+export interface GrantInput {
+  refreshToken: string;
+  accessToken?: string;
+  expiresIn?: number;
+  expiresAt?: Date;
+  scopes?: string[];
+  tokenType?: string;
+}
+
+export interface ImportGrantInput extends GrantInput {
+  integration: string;
+  tenantId: string;
+  externalId?: string;
+  endUserId?: string;
+  metadata?: Record<string, unknown>;
+}
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+export type ProviderRevocation = 'revoked' | 'not_supported' | 'failed';
+
+export class ConnectionsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly connections: ConnectionsRepository,
+    private readonly eventsRepo: EventsRepository,
+    private readonly integrations: IntegrationsService,
+    private readonly cipher: EnvelopeCipher,
+    private readonly providers: ProviderRegistry,
+    private readonly defaultMarginSeconds: number,
+  ) {}
+
+  async importGrant(scope: TenantScope, input: ImportGrantInput): Promise<ConnectionView> {
+    if (scope.tenantId !== null && scope.tenantId !== input.tenantId) {
+      throw new VaultError('forbidden', 'this API key may only write connections of its own tenant');
+    }
+    const integration = await this.integrations.get(input.integration).catch((err: unknown) => {
+      if (err instanceof VaultError && err.code === 'not_found') {
+        throw VaultError.validation('integration', 'no integration has this key');
+      }
+      throw err;
+    });
+    const id = randomUUID();
+    const grant = await this.sealGrant(id, integration.provider as ProviderName, integration.refreshMarginSeconds, input);
+    try {
+      await this.dataSource.transaction(async (tx) => {
+        await this.connections.insert(
+          {
+            id,
+            integrationId: integration.id,
+            tenantId: input.tenantId,
+            externalId: input.externalId ?? null,
+            endUserId: input.endUserId ?? null,
+            status: 'active',
+            metadata: input.metadata ?? {},
+            ...grant,
+          },
+          tx,
+        );
+        await this.eventsRepo.append(
+          { connectionId: id, tenantId: input.tenantId, type: 'created', detail: { integration: integration.key } },
+          tx,
+        );
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') {
+        throw new VaultError(
+          'connection_exists',
+          'a connection with this integration, tenant_id and external_id exists; replace its grant instead',
+          { integration: input.integration, tenant_id: input.tenantId, external_id: input.externalId },
+        );
+      }
+      throw err;
+    }
+    return this.get(scope, id);
+  }
+
+  async get(scope: TenantScope, id: string): Promise<ConnectionView> {
+    const row = await this.connections.findView(scope, id);
+    if (!row) throw VaultError.notFound('connection');
+    return row;
+  }
+
+  async list(
+    scope: TenantScope,
+    filter: { status?: ConnectionStatus; integration?: string; provider?: string; tenantId?: string },
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<Page<ConnectionView>> {
+    const after = cursor === undefined ? null : decodeCursor(cursor);
+    const rows = await this.connections.list(
+      scope,
+      { status: filter.status, integrationKey: filter.integration, provider: filter.provider, tenantId: filter.tenantId },
+      after,
+      limit + 1,
+    );
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      data: page,
+      nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+    };
+  }
+
+  /** Replaces the grant after a re-consent done elsewhere: the connection becomes `active` again. */
+  async replaceGrant(scope: TenantScope, id: string, input: GrantInput): Promise<ConnectionView> {
+    const current = await this.get(scope, id);
+    const grant = await this.sealGrant(
+      id,
+      current.provider as ProviderName,
+      (await this.integrations.getById(current.integrationId)).refreshMarginSeconds,
+      input,
+    );
+    await this.dataSource.transaction(async (tx) => {
+      if (!(await this.connections.replaceGrant(scope, id, grant, tx))) throw VaultError.notFound('connection');
+      await this.eventsRepo.append(
+        {
+          connectionId: id,
+          tenantId: current.tenantId,
+          type: current.status === 'needs_reauth' || current.status === 'revoked' ? 'reauthorized' : 'grant_replaced',
+          detail: { previous_status: current.status },
+        },
+        tx,
+      );
+    });
+    return this.get(scope, id);
+  }
+
+  /**
+   * Revokes the refresh token at the provider where it has a revocation endpoint (RFC 7009), then deletes
+   * the connection and its ciphertexts. Revocation is best effort: the local secrets go either way.
+   */
+  async delete(scope: TenantScope, id: string): Promise<{ providerRevocation: ProviderRevocation }> {
+    const sealed = await this.connections.findRefreshTokenSealed(scope, id);
+    if (!sealed) throw VaultError.notFound('connection');
+    const providerRevocation = await this.revokeAtProvider(id, sealed.integrationId, sealed.sealed);
+    if (!(await this.connections.delete(scope, id))) throw VaultError.notFound('connection');
+    return { providerRevocation };
+  }
+
+  async listEvents(scope: TenantScope, id: string, cursor: string | undefined, limit: number): Promise<Page<ConnectionEventEntity>> {
+    await this.get(scope, id);
+    let before: string | null = null;
+    if (cursor !== undefined) {
+      if (!/^[1-9][0-9]{0,18}$/.test(cursor)) throw VaultError.validation('cursor', 'is not a cursor this API returned');
+      before = cursor;
+    }
+    const rows = await this.eventsRepo.list(id, before, limit + 1);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { data: page, nextCursor: rows.length > limit && last ? String(last.id) : null };
+  }
+
+  private async revokeAtProvider(id: string, integrationId: string, sealedRefreshToken: Buffer): Promise<ProviderRevocation> {
+    const { integration, clientSecret } = await this.integrations.credentials(integrationId);
+    const provider = integration.provider as ProviderName;
+    const adapter = this.providers.get(provider);
+    const revokeUrl = integration.revokeUrl ?? CATALOGUE[provider].revokeUrl;
+    if (!adapter.revoke || !revokeUrl) return 'not_supported';
+    const endpoints = resolveEndpoints(CATALOGUE[provider], {
+      tokenUrl: integration.tokenUrl,
+      authorizeUrl: integration.authorizeUrl,
+      revokeUrl: integration.revokeUrl,
+    });
+    const token = await this.cipher.open(sealedRefreshToken, aad.connection(id, 'refresh_token'));
+    try {
+      const res = await adapter.revoke({
+        endpoints,
+        clientId: integration.clientId,
+        clientSecret,
+        clientAuth: integration.clientAuth as 'client_secret_post' | 'client_secret_basic',
+        token,
+        tokenTypeHint: 'refresh_token',
+        timeoutMs: Math.min(integration.requestTimeoutMs ?? 10_000, 10_000),
+      });
+      return res.ok ? 'revoked' : 'failed';
+    } catch {
+      return 'failed';
+    }
+  }
+
+  private async sealGrant(id: string, provider: ProviderName, marginOverride: number | null, input: GrantInput) {
+    if (input.expiresIn !== undefined && input.expiresAt !== undefined) {
+      throw VaultError.validation('expires_in', 'give expires_in or expires_at, not both');
+    }
+    if (input.accessToken === undefined && (input.expiresIn !== undefined || input.expiresAt !== undefined)) {
+      throw VaultError.validation('access_token', 'an expiry was given without an access token');
+    }
+    const now = new Date();
+    let expiresAt: Date | null = null;
+    if (input.accessToken !== undefined) {
+      if (input.expiresAt !== undefined) expiresAt = input.expiresAt;
+      else {
+        // No expiry given: assume the provider's default lifetime counted from now.
+        const ttl = input.expiresIn ?? CATALOGUE[provider].defaultAccessTokenTtlSeconds;
+        expiresAt = new Date(now.getTime() + ttl * 1000);
+      }
+    }
+    const margin = marginOverride ?? this.defaultMarginSeconds;
+    return {
+      refreshTokenSealed: await this.cipher.seal(input.refreshToken, aad.connection(id, 'refresh_token')),
+      accessTokenSealed:
+        input.accessToken === undefined ? null : await this.cipher.seal(input.accessToken, aad.connection(id, 'access_token')),
+      accessTokenExpiresAt: expiresAt,
+      tokenType: input.tokenType ?? 'Bearer',
+      scopes: input.scopes ?? [],
+      nextRefreshAt: nextRefreshAt(expiresAt, margin, now),
+      refreshTokenExpiresAt: null,
+    };
+  }
+}

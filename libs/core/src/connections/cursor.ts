@@ -1,0 +1,29 @@
+import { VaultError } from '../errors/vault-error';
+
+export interface ListCursor {
+  createdAt: Date;
+  id: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function encodeCursor(c: ListCursor): string {
+  return Buffer.from(JSON.stringify([c.createdAt.toISOString(), c.id]), 'utf8').toString('base64url');
+}
+
+/** Opaque keyset cursor; anything that does not decode is a 400 naming `cursor`. */
+export function decodeCursor(raw: string): ListCursor {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+    if (Array.isArray(parsed) && parsed.length === 2) {
+      const [at, id] = parsed as unknown[];
+      const createdAt = typeof at === 'string' ? new Date(at) : null;
+      if (createdAt && !Number.isNaN(createdAt.getTime()) && typeof id === 'string' && UUID.test(id)) {
+        return { createdAt, id };
+      }
+    }
+  } catch {
+    // fall through
+  }
+  throw VaultError.validation('cursor', 'is not a cursor this API returned');
+}

@@ -1,0 +1,131 @@
+import { type DynamicModule, Logger, Module, type OnApplicationShutdown, Inject } from '@nestjs/common';
+import { EnvelopeCipher, type KmsDriver } from '@vault/crypto';
+import {
+  ApiKeysRepository,
+  ConnectionsRepository,
+  DataKeysRepository,
+  EventsRepository,
+  IntegrationsRepository,
+  PersistenceModule,
+} from '@vault/persistence';
+import { ProviderRegistry, createDefaultRegistry } from '@vault/providers';
+import { DataSource } from 'typeorm';
+import { ApiKeysService } from './api-keys/api-keys.service';
+import { VAULT_CONFIG, type VaultConfig } from './config/vault-config';
+import { ConnectionsService } from './connections/connections.service';
+import { StatsService } from './connections/stats.service';
+import { createKmsDriver } from './crypto/kms.factory';
+import { ReadinessChecks } from './health/readiness';
+import { IntegrationsService } from './integrations/integrations.service';
+import { MetricsService } from './metrics/metrics.service';
+import { RedisService } from './redis/redis.service';
+import { NoRefresher, ON_DEMAND_REFRESHER, TokenService, type OnDemandRefresher } from './tokens/token.service';
+
+export const KMS_DRIVER = Symbol('KMS_DRIVER');
+
+class RedisCloser implements OnApplicationShutdown {
+  constructor(@Inject(RedisService) private readonly redis: RedisService) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.close();
+  }
+}
+
+/**
+ * The domain wired for Nest: configuration, metrics, envelope encryption, providers, Redis and the services.
+ * Services are plain classes built by factories, so they stay testable without Nest.
+ */
+@Module({})
+export class CoreModule {
+  static forRoot(options: { config: VaultConfig; processName: string }): DynamicModule {
+    const { config } = options;
+    return {
+      module: CoreModule,
+      global: true,
+      imports: [PersistenceModule.forRoot({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE })],
+      providers: [
+        { provide: VAULT_CONFIG, useValue: config },
+        { provide: MetricsService, useFactory: () => new MetricsService(options.processName) },
+        {
+          provide: KMS_DRIVER,
+          useFactory: (metrics: MetricsService) =>
+            createKmsDriver(config, metrics, (m) => new Logger('KMS').warn(m)),
+          inject: [MetricsService],
+        },
+        {
+          provide: EnvelopeCipher,
+          useFactory: (kms: KmsDriver, store: DataKeysRepository, metrics: MetricsService) =>
+            new EnvelopeCipher(
+              kms,
+              store,
+              {
+                dataKeyMaxAgeMs: config.DATA_KEY_MAX_AGE_SECONDS * 1000,
+                dataKeyMaxUses: config.DATA_KEY_MAX_USES,
+                cacheMaxEntries: 1000,
+                cacheMaxAgeMs: 3600_000,
+              },
+              metrics,
+            ),
+          inject: [KMS_DRIVER, DataKeysRepository, MetricsService],
+        },
+        { provide: ProviderRegistry, useFactory: () => createDefaultRegistry() },
+        { provide: RedisService, useFactory: () => new RedisService(config.REDIS_URL, config.REDIS_PREFIX) },
+        RedisCloser,
+        {
+          provide: ReadinessChecks,
+          useFactory: (ds: DataSource, redis: RedisService, cipher: EnvelopeCipher) =>
+            new ReadinessChecks(ds, redis, cipher),
+          inject: [DataSource, RedisService, EnvelopeCipher],
+        },
+        {
+          provide: ApiKeysService,
+          useFactory: (repo: ApiKeysRepository) => new ApiKeysService(repo),
+          inject: [ApiKeysRepository],
+        },
+        {
+          provide: IntegrationsService,
+          useFactory: (repo: IntegrationsRepository, cipher: EnvelopeCipher) => new IntegrationsService(repo, cipher),
+          inject: [IntegrationsRepository, EnvelopeCipher],
+        },
+        {
+          provide: ConnectionsService,
+          useFactory: (
+            ds: DataSource,
+            connections: ConnectionsRepository,
+            events: EventsRepository,
+            integrations: IntegrationsService,
+            cipher: EnvelopeCipher,
+            providers: ProviderRegistry,
+          ) =>
+            new ConnectionsService(ds, connections, events, integrations, cipher, providers, config.REFRESH_MARGIN_SECONDS),
+          inject: [DataSource, ConnectionsRepository, EventsRepository, IntegrationsService, EnvelopeCipher, ProviderRegistry],
+        },
+        { provide: ON_DEMAND_REFRESHER, useClass: NoRefresher },
+        {
+          provide: TokenService,
+          useFactory: (repo: ConnectionsRepository, cipher: EnvelopeCipher, refresher: OnDemandRefresher) =>
+            new TokenService(repo, cipher, refresher),
+          inject: [ConnectionsRepository, EnvelopeCipher, ON_DEMAND_REFRESHER],
+        },
+        {
+          provide: StatsService,
+          useFactory: (c: ConnectionsRepository, e: EventsRepository) => new StatsService(c, e),
+          inject: [ConnectionsRepository, EventsRepository],
+        },
+      ],
+      exports: [
+        VAULT_CONFIG,
+        MetricsService,
+        KMS_DRIVER,
+        EnvelopeCipher,
+        ProviderRegistry,
+        RedisService,
+        ReadinessChecks,
+        ApiKeysService,
+        IntegrationsService,
+        ConnectionsService,
+        TokenService,
+        StatsService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,1 @@
+export { MemoryDataKeyStore } from './memory-data-key-store';

@@ -1,0 +1,86 @@
+import { Client } from 'pg';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { ApiKeyEntity } from './entities/api-key.entity';
+import { ConnectionEventEntity } from './entities/connection-event.entity';
+import { ConnectionEntity } from './entities/connection.entity';
+import { DataKeyEntity } from './entities/data-key.entity';
+import { IntegrationEntity } from './entities/integration.entity';
+import { InitialSchema1732280000000 } from './migrations/1732280000000-initial-schema';
+
+/** Entities and migrations are listed as classes so the same options work under tsc, swc and jest. */
+export const ENTITIES = [IntegrationEntity, ConnectionEntity, DataKeyEntity, ApiKeyEntity, ConnectionEventEntity];
+export const MIGRATIONS = [InitialSchema1732280000000];
+
+/** Arbitrary constant shared by every process of the vault: the key of the migration advisory lock. */
+const MIGRATION_LOCK_KEY = 727_001;
+
+export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: databaseUrl,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'schema_migrations',
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    extra: { max: poolSize, application_name: 'credential-vault' },
+  };
+}
+
+/** Creates the database named in the URL when it does not exist (for the one-command start). */
+export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (!name) throw new Error('DATABASE_URL names no database');
+  const admin = new URL(databaseUrl);
+  admin.pathname = '/postgres';
+  const client = new Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount) return false;
+    try {
+      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    } catch (err) {
+      // Another process created it between our check and our CREATE.
+      if ((err as { code?: string }).code !== '42P04') throw err;
+      return false;
+    }
+    return true;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Runs pending migrations under a PostgreSQL advisory lock, so two processes starting at once do not race:
+ * the second waits for the first and then finds nothing left to do. Returns the names of the migrations run.
+ */
+export async function runMigrationsLocked(dataSource: DataSource): Promise<string[]> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      const done = await dataSource.runMigrations({ transaction: 'each' });
+      return done.map((m) => m.name);
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    await runner.release();
+  }
+}
+
+/** Connects a short-lived data source, creates the database if needed and migrates it. */
+export async function migrateDatabase(databaseUrl: string): Promise<string[]> {
+  await ensureDatabase(databaseUrl);
+  const ds = new DataSource(dataSourceOptions(databaseUrl, 2));
+  await ds.initialize();
+  try {
+    return await runMigrationsLocked(ds);
+  } finally {
+    await ds.destroy();
+  }
+}

@@ -1,0 +1,251 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import {
+  ConnectionEntity,
+  type ConnectionLastError,
+  type ConnectionStatus,
+} from '../entities/connection.entity';
+import type { TenantScope } from './tenant-scope';
+
+/** Connection metadata joined with its integration's key and provider; never a secret. */
+export interface ConnectionView {
+  id: string;
+  integrationId: string;
+  integrationKey: string;
+  provider: string;
+  tenantId: string;
+  externalId: string | null;
+  endUserId: string | null;
+  status: ConnectionStatus;
+  statusReason: string | null;
+  accessTokenExpiresAt: Date | null;
+  tokenType: string;
+  scopes: string[];
+  metadata: Record<string, unknown>;
+  version: number;
+  nextRefreshAt: Date | null;
+  refreshFailures: number;
+  lastRefreshedAt: Date | null;
+  lastError: ConnectionLastError | null;
+  refreshTokenExpiresAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** What the token read path needs, in one primary-key read. */
+export interface TokenRow {
+  id: string;
+  tenantId: string;
+  status: ConnectionStatus;
+  statusReason: string | null;
+  accessTokenSealed: Buffer | null;
+  accessTokenExpiresAt: Date | null;
+  tokenType: string;
+  scopes: string[];
+}
+
+export interface ConnectionListFilter {
+  status?: ConnectionStatus;
+  integrationKey?: string;
+  provider?: string;
+  tenantId?: string;
+}
+
+export interface NewConnection {
+  id: string;
+  integrationId: string;
+  tenantId: string;
+  externalId: string | null;
+  endUserId: string | null;
+  status: ConnectionStatus;
+  refreshTokenSealed: Buffer;
+  accessTokenSealed: Buffer | null;
+  accessTokenExpiresAt: Date | null;
+  tokenType: string;
+  scopes: string[];
+  metadata: Record<string, unknown>;
+  nextRefreshAt: Date | null;
+  refreshTokenExpiresAt: Date | null;
+}
+
+export interface GrantReplacement {
+  refreshTokenSealed: Buffer;
+  accessTokenSealed: Buffer | null;
+  accessTokenExpiresAt: Date | null;
+  tokenType: string;
+  scopes: string[];
+  nextRefreshAt: Date | null;
+  refreshTokenExpiresAt: Date | null;
+}
+
+const VIEW_COLUMNS = `
+  c.id, c.integration_id, i.key AS integration_key, i.provider, c.tenant_id, c.external_id, c.end_user_id,
+  c.status, c.status_reason, c.access_token_expires_at, c.token_type, c.scopes, c.metadata, c.version,
+  c.next_refresh_at, c.refresh_failures, c.last_refreshed_at, c.last_error, c.refresh_token_expires_at,
+  c.created_at, c.updated_at`;
+
+type Row = Record<string, unknown>;
+
+export class ConnectionsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async insert(row: NewConnection, manager: EntityManager = this.dataSource.manager): Promise<void> {
+    await manager.getRepository(ConnectionEntity).insert(row);
+  }
+
+  async findView(scope: TenantScope, id: string): Promise<ConnectionView | null> {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT ${VIEW_COLUMNS} FROM connections c JOIN integrations i ON i.id = c.integration_id
+       WHERE c.id = $1 AND ($2::text IS NULL OR c.tenant_id = $2)`,
+      [id, scope.tenantId],
+    );
+    return rows[0] ? toView(rows[0]) : null;
+  }
+
+  /** The hot path: one primary-key read, no join. Tenant checks are the caller's (it has the row). */
+  async findTokenRow(id: string): Promise<TokenRow | null> {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT id, tenant_id, status, status_reason, access_token_sealed, access_token_expires_at, token_type, scopes
+       FROM connections WHERE id = $1`,
+      [id],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      id: r.id as string,
+      tenantId: r.tenant_id as string,
+      status: r.status as ConnectionStatus,
+      statusReason: r.status_reason as string | null,
+      accessTokenSealed: r.access_token_sealed as Buffer | null,
+      accessTokenExpiresAt: r.access_token_expires_at as Date | null,
+      tokenType: r.token_type as string,
+      scopes: r.scopes as string[],
+    };
+  }
+
+  async list(
+    scope: TenantScope,
+    filter: ConnectionListFilter,
+    after: { createdAt: Date; id: string } | null,
+    limit: number,
+  ): Promise<ConnectionView[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown): void => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (scope.tenantId !== null) add('c.tenant_id = ?', scope.tenantId);
+    if (filter.tenantId !== undefined) add('c.tenant_id = ?', filter.tenantId);
+    if (filter.status !== undefined) add('c.status = ?', filter.status);
+    if (filter.integrationKey !== undefined) add('i.key = ?', filter.integrationKey);
+    if (filter.provider !== undefined) add('i.provider = ?', filter.provider);
+    if (after) {
+      params.push(after.createdAt, after.id);
+      where.push(`(c.created_at, c.id) > ($${params.length - 1}, $${params.length})`);
+    }
+    params.push(limit);
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT ${VIEW_COLUMNS} FROM connections c JOIN integrations i ON i.id = c.integration_id
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY c.created_at, c.id LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toView);
+  }
+
+  /** Replaces the grant after re-consent: status back to active, failures cleared, version bumped. */
+  async replaceGrant(
+    scope: TenantScope,
+    id: string,
+    grant: GrantReplacement,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
+      `UPDATE connections SET refresh_token_sealed = $3, access_token_sealed = $4, access_token_expires_at = $5,
+         token_type = $6, scopes = $7, next_refresh_at = $8, refresh_token_expires_at = $9,
+         status = 'active', status_reason = NULL, refresh_failures = 0, last_error = NULL,
+         version = version + 1, updated_at = now()
+       WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2) RETURNING id`,
+      [
+        id,
+        scope.tenantId,
+        grant.refreshTokenSealed,
+        grant.accessTokenSealed,
+        grant.accessTokenExpiresAt,
+        grant.tokenType,
+        grant.scopes,
+        grant.nextRefreshAt,
+        grant.refreshTokenExpiresAt,
+      ],
+    );
+    return firstRows(rows).length > 0;
+  }
+
+  /** Sealed refresh token of a connection (for revocation at delete time). */
+  async findRefreshTokenSealed(scope: TenantScope, id: string): Promise<{ sealed: Buffer; integrationId: string } | null> {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT refresh_token_sealed, integration_id FROM connections
+       WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)`,
+      [id, scope.tenantId],
+    );
+    const r = rows[0];
+    return r ? { sealed: r.refresh_token_sealed as Buffer, integrationId: r.integration_id as string } : null;
+  }
+
+  async delete(scope: TenantScope, id: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `DELETE FROM connections WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2) RETURNING id`,
+      [id, scope.tenantId],
+    );
+    return firstRows(rows).length > 0;
+  }
+
+  /** Counts by status × integration (and provider), for dashboards and the connections gauge. */
+  async countByStatus(scope: TenantScope): Promise<{ status: ConnectionStatus; integrationKey: string; provider: string; count: number }[]> {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT c.status, i.key AS integration_key, i.provider, count(*)::int AS count
+       FROM connections c JOIN integrations i ON i.id = c.integration_id
+       WHERE ($1::text IS NULL OR c.tenant_id = $1)
+       GROUP BY c.status, i.key, i.provider ORDER BY i.key, c.status`,
+      [scope.tenantId],
+    );
+    return rows.map((r) => ({
+      status: r.status as ConnectionStatus,
+      integrationKey: r.integration_key as string,
+      provider: r.provider as string,
+      count: r.count as number,
+    }));
+  }
+}
+
+/** `UPDATE/DELETE ... RETURNING` through TypeORM's postgres driver answers `[rows, affected]`. */
+function firstRows(result: unknown[]): unknown[] {
+  if (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as unknown[];
+  return result;
+}
+
+function toView(r: Row): ConnectionView {
+  return {
+    id: r.id as string,
+    integrationId: r.integration_id as string,
+    integrationKey: r.integration_key as string,
+    provider: r.provider as string,
+    tenantId: r.tenant_id as string,
+    externalId: r.external_id as string | null,
+    endUserId: r.end_user_id as string | null,
+    status: r.status as ConnectionStatus,
+    statusReason: r.status_reason as string | null,
+    accessTokenExpiresAt: r.access_token_expires_at as Date | null,
+    tokenType: r.token_type as string,
+    scopes: r.scopes as string[],
+    metadata: r.metadata as Record<string, unknown>,
+    version: r.version as number,
+    nextRefreshAt: r.next_refresh_at as Date | null,
+    refreshFailures: r.refresh_failures as number,
+    lastRefreshedAt: r.last_refreshed_at as Date | null,
+    lastError: r.last_error as ConnectionLastError | null,
+    refreshTokenExpiresAt: r.refresh_token_expires_at as Date | null,
+    createdAt: r.created_at as Date,
+    updatedAt: r.updated_at as Date,
+  };
+}

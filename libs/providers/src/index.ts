@@ -1,0 +1,13 @@
+export * from './types';
+export { CATALOGUE, resolveEndpoints } from './catalogue';
+export { ProviderRegistry, createDefaultRegistry } from './registry';
+export { StandardAdapter, type AdapterDeps, type ErrorFields } from './core/standard-adapter';
+export { STANDARD_CODES, type CodeTable } from './core/standard-errors';
+export { OAuth2Adapter } from './adapters/oauth2';
+export { GoogleAdapter } from './adapters/google';
+export { SlackAdapter } from './adapters/slack';
+export { Auth0Adapter } from './adapters/auth0';
+export { MicrosoftAdapter } from './adapters/microsoft';
+export { GitHubAdapter } from './adapters/github';
+export { HubSpotAdapter } from './adapters/hubspot';
+export { ZoomAdapter } from './adapters/zoom';
