@@ -11,7 +11,10 @@ const swcTs = [
     module: { type: 'commonjs' },
   },
 ];
-const swcJs = ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }];
+const swcJs = [
+  '@swc/jest',
+  { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+];
 const esmOnly = [
   '@nestjs',
   'cookie',

@@ -22,7 +22,13 @@ export class ApiModule {
         OpsModule,
       ],
       // TokenController first: its static `:id/token` route must not be shadowed.
-      controllers: [TokenController, IntegrationsController, ConnectionsController, ApiKeysController, StatsController],
+      controllers: [
+        TokenController,
+        IntegrationsController,
+        ConnectionsController,
+        ApiKeysController,
+        StatsController,
+      ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: VaultErrorFilter },

@@ -1,7 +1,13 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { ApiKeysService, loadConfig } from '@vault/core';
-import { API_KEY_SCOPES, ApiKeysRepository, dataSourceOptions, migrateDatabase, type ApiKeyScope } from '@vault/persistence';
+import {
+  API_KEY_SCOPES,
+  ApiKeysRepository,
+  dataSourceOptions,
+  migrateDatabase,
+  type ApiKeyScope,
+} from '@vault/persistence';
 import { DataSource } from 'typeorm';
 
 const USAGE = `usage:
@@ -37,7 +43,15 @@ async function main(argv: string[]): Promise<number> {
         scopes: scopes as ApiKeyScope[],
         tenantId: values.tenant ?? null,
       });
-      console.log(JSON.stringify({ id: record.id, name: record.name, scopes: record.scopes, tenant_id: record.tenantId, key }));
+      console.log(
+        JSON.stringify({
+          id: record.id,
+          name: record.name,
+          scopes: record.scopes,
+          tenant_id: record.tenantId,
+          key,
+        }),
+      );
       console.error('The key is shown once; it is stored only hashed.');
     } finally {
       await ds.destroy();

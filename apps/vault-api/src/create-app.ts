@@ -11,7 +11,11 @@ export async function createApiApp(
   config: VaultConfig,
   options: { bufferLogs?: boolean } = {},
 ): Promise<{ app: NestFastifyApplication; openapi: OpenAPIObject }> {
-  const adapter = new FastifyAdapter({ bodyLimit: config.BODY_LIMIT_BYTES, trustProxy: true, return503OnClosing: true });
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: true,
+    return503OnClosing: true,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
     bufferLogs: options.bufferLogs ?? true,
   });

@@ -19,7 +19,12 @@ import { ReadinessChecks } from './health/readiness';
 import { IntegrationsService } from './integrations/integrations.service';
 import { MetricsService } from './metrics/metrics.service';
 import { RedisService } from './redis/redis.service';
-import { NoRefresher, ON_DEMAND_REFRESHER, TokenService, type OnDemandRefresher } from './tokens/token.service';
+import {
+  NoRefresher,
+  ON_DEMAND_REFRESHER,
+  TokenService,
+  type OnDemandRefresher,
+} from './tokens/token.service';
 
 export const KMS_DRIVER = Symbol('KMS_DRIVER');
 
@@ -41,7 +46,9 @@ export class CoreModule {
     return {
       module: CoreModule,
       global: true,
-      imports: [PersistenceModule.forRoot({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE })],
+      imports: [
+        PersistenceModule.forRoot({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }),
+      ],
       providers: [
         { provide: VAULT_CONFIG, useValue: config },
         { provide: MetricsService, useFactory: () => new MetricsService(options.processName) },
@@ -83,7 +90,8 @@ export class CoreModule {
         },
         {
           provide: IntegrationsService,
-          useFactory: (repo: IntegrationsRepository, cipher: EnvelopeCipher) => new IntegrationsService(repo, cipher),
+          useFactory: (repo: IntegrationsRepository, cipher: EnvelopeCipher) =>
+            new IntegrationsService(repo, cipher),
           inject: [IntegrationsRepository, EnvelopeCipher],
         },
         {
@@ -96,8 +104,23 @@ export class CoreModule {
             cipher: EnvelopeCipher,
             providers: ProviderRegistry,
           ) =>
-            new ConnectionsService(ds, connections, events, integrations, cipher, providers, config.REFRESH_MARGIN_SECONDS),
-          inject: [DataSource, ConnectionsRepository, EventsRepository, IntegrationsService, EnvelopeCipher, ProviderRegistry],
+            new ConnectionsService(
+              ds,
+              connections,
+              events,
+              integrations,
+              cipher,
+              providers,
+              config.REFRESH_MARGIN_SECONDS,
+            ),
+          inject: [
+            DataSource,
+            ConnectionsRepository,
+            EventsRepository,
+            IntegrationsService,
+            EnvelopeCipher,
+            ProviderRegistry,
+          ],
         },
         { provide: ON_DEMAND_REFRESHER, useClass: NoRefresher },
         {

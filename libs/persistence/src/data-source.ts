@@ -8,7 +8,13 @@ import { IntegrationEntity } from './entities/integration.entity';
 import { InitialSchema1732280000000 } from './migrations/1732280000000-initial-schema';
 
 /** Entities and migrations are listed as classes so the same options work under tsc, swc and jest. */
-export const ENTITIES = [IntegrationEntity, ConnectionEntity, DataKeyEntity, ApiKeyEntity, ConnectionEventEntity];
+export const ENTITIES = [
+  IntegrationEntity,
+  ConnectionEntity,
+  DataKeyEntity,
+  ApiKeyEntity,
+  ConnectionEventEntity,
+];
 export const MIGRATIONS = [InitialSchema1732280000000];
 
 /** Arbitrary constant shared by every process of the vault: the key of the migration advisory lock. */

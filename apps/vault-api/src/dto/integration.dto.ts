@@ -22,9 +22,14 @@ const CLIENT_AUTH = ['client_secret_post', 'client_secret_basic'] as const;
 const URL_OPTIONS = { require_tld: false, protocols: ['http', 'https'], require_protocol: true };
 
 export class CreateIntegrationDto {
-  @ApiProperty({ example: 'slack-prod', description: 'Unique key the platform uses to name this integration.' })
+  @ApiProperty({
+    example: 'slack-prod',
+    description: 'Unique key the platform uses to name this integration.',
+  })
   @IsString()
-  @Matches(/^[a-z0-9][a-z0-9._-]{0,62}$/, { message: 'must be 1-63 lowercase letters, digits, dot, dash or underscore' })
+  @Matches(/^[a-z0-9][a-z0-9._-]{0,62}$/, {
+    message: 'must be 1-63 lowercase letters, digits, dot, dash or underscore',
+  })
   key: string;
 
   @ApiProperty({ enum: PROVIDER_NAMES })
@@ -69,14 +74,18 @@ export class CreateIntegrationDto {
   @IsIn(CLIENT_AUTH)
   client_auth?: ClientAuthMethod;
 
-  @ApiPropertyOptional({ description: 'Refresh this many seconds before expiry (default REFRESH_MARGIN_SECONDS).' })
+  @ApiPropertyOptional({
+    description: 'Refresh this many seconds before expiry (default REFRESH_MARGIN_SECONDS).',
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(86400)
   refresh_margin_seconds?: number;
 
-  @ApiPropertyOptional({ description: "Timeout of the provider's token endpoint call, in ms (default 30000)." })
+  @ApiPropertyOptional({
+    description: "Timeout of the provider's token endpoint call, in ms (default 30000).",
+  })
   @IsOptional()
   @IsInt()
   @Min(100)
@@ -91,7 +100,10 @@ export class UpdateIntegrationDto {
   @Length(1, 512)
   client_id?: string;
 
-  @ApiPropertyOptional({ writeOnly: true, description: 'Rotates the client secret; clears credentials_rejected.' })
+  @ApiPropertyOptional({
+    writeOnly: true,
+    description: 'Rotates the client secret; clears credentials_rejected.',
+  })
   @IsOptional()
   @IsString()
   @Length(1, 4096)

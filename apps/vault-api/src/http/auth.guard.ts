@@ -23,7 +23,8 @@ export class ApiKeyGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     const scope = this.reflector.getAllAndOverride<ApiKeyScope | undefined>(REQUIRED_SCOPE, targets);
-    if (!scope) throw new Error(`route ${context.getClass().name}.${context.getHandler().name} declares no scope`);
+    if (!scope)
+      throw new Error(`route ${context.getClass().name}.${context.getHandler().name} declares no scope`);
 
     const request = context.switchToHttp().getRequest<AuthedRequest>();
     const header = request.headers.authorization;

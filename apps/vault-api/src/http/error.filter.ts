@@ -41,7 +41,8 @@ export class VaultErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { status, body } = this.toAnswer(exception);
-    if (status === 503 && typeof body.retry_after === 'number') void reply.header('retry-after', String(body.retry_after));
+    if (status === 503 && typeof body.retry_after === 'number')
+      void reply.header('retry-after', String(body.retry_after));
     void reply.status(status).header('cache-control', 'no-store').send(body);
   }
 
@@ -61,13 +62,21 @@ export class VaultErrorFilter implements ExceptionFilter {
           : code === 'unsupported_media_type'
             ? 'send the body as application/json'
             : 'the request body is not valid JSON';
-      return { status: STATUS_OF[code], body: { error: code, message, ...(code === 'validation_failed' ? { field: 'body' } : {}) } };
+      return {
+        status: STATUS_OF[code],
+        body: { error: code, message, ...(code === 'validation_failed' ? { field: 'body' } : {}) },
+      };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status === 404) return { status, body: { error: 'route_not_found', message: 'no such route' } };
-      if (status === 405) return { status, body: { error: 'method_not_allowed', message: 'method not allowed' } };
-      if (status === 413) return { status, body: { error: 'payload_too_large', message: 'the request body is larger than the limit' } };
+      if (status === 405)
+        return { status, body: { error: 'method_not_allowed', message: 'method not allowed' } };
+      if (status === 413)
+        return {
+          status,
+          body: { error: 'payload_too_large', message: 'the request body is larger than the limit' },
+        };
       if (status >= 400 && status < 500) {
         return { status: 400, body: { error: 'validation_failed', message: 'the request is not valid' } };
       }
@@ -76,7 +85,11 @@ export class VaultErrorFilter implements ExceptionFilter {
     this.logger.error({ errorId, err: exception }, 'unhandled error');
     return {
       status: 500,
-      body: { error: 'internal_error', message: 'an internal error occurred; quote the errorId when reporting it', errorId },
+      body: {
+        error: 'internal_error',
+        message: 'an internal error occurred; quote the errorId when reporting it',
+        errorId,
+      },
     };
   }
 }

@@ -43,7 +43,11 @@ export class ApiKeysService {
     return principal;
   }
 
-  async create(input: { name: string; scopes: ApiKeyScope[]; tenantId: string | null }): Promise<CreatedApiKey> {
+  async create(input: {
+    name: string;
+    scopes: ApiKeyScope[];
+    tenantId: string | null;
+  }): Promise<CreatedApiKey> {
     const key = KEY_PREFIX + randomBytes(32).toString('base64url');
     const record = await this.insert(key, input);
     return { key, record };

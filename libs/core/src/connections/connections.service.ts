@@ -62,7 +62,12 @@ export class ConnectionsService {
       throw err;
     });
     const id = randomUUID();
-    const grant = await this.sealGrant(id, integration.provider as ProviderName, integration.refreshMarginSeconds, input);
+    const grant = await this.sealGrant(
+      id,
+      integration.provider as ProviderName,
+      integration.refreshMarginSeconds,
+      input,
+    );
     try {
       await this.dataSource.transaction(async (tx) => {
         await this.connections.insert(
@@ -79,7 +84,12 @@ export class ConnectionsService {
           tx,
         );
         await this.eventsRepo.append(
-          { connectionId: id, tenantId: input.tenantId, type: 'created', detail: { integration: integration.key } },
+          {
+            connectionId: id,
+            tenantId: input.tenantId,
+            type: 'created',
+            detail: { integration: integration.key },
+          },
           tx,
         );
       });
@@ -111,7 +121,12 @@ export class ConnectionsService {
     const after = cursor === undefined ? null : decodeCursor(cursor);
     const rows = await this.connections.list(
       scope,
-      { status: filter.status, integrationKey: filter.integration, provider: filter.provider, tenantId: filter.tenantId },
+      {
+        status: filter.status,
+        integrationKey: filter.integration,
+        provider: filter.provider,
+        tenantId: filter.tenantId,
+      },
       after,
       limit + 1,
     );
@@ -119,7 +134,8 @@ export class ConnectionsService {
     const last = page[page.length - 1];
     return {
       data: page,
-      nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+      nextCursor:
+        rows.length > limit && last ? encodeCursor({ createdAt: last.cursorAt, id: last.id }) : null,
     };
   }
 
@@ -133,12 +149,16 @@ export class ConnectionsService {
       input,
     );
     await this.dataSource.transaction(async (tx) => {
-      if (!(await this.connections.replaceGrant(scope, id, grant, tx))) throw VaultError.notFound('connection');
+      if (!(await this.connections.replaceGrant(scope, id, grant, tx)))
+        throw VaultError.notFound('connection');
       await this.eventsRepo.append(
         {
           connectionId: id,
           tenantId: current.tenantId,
-          type: current.status === 'needs_reauth' || current.status === 'revoked' ? 'reauthorized' : 'grant_replaced',
+          type:
+            current.status === 'needs_reauth' || current.status === 'revoked'
+              ? 'reauthorized'
+              : 'grant_replaced',
           detail: { previous_status: current.status },
         },
         tx,
@@ -159,11 +179,17 @@ export class ConnectionsService {
     return { providerRevocation };
   }
 
-  async listEvents(scope: TenantScope, id: string, cursor: string | undefined, limit: number): Promise<Page<ConnectionEventEntity>> {
+  async listEvents(
+    scope: TenantScope,
+    id: string,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<Page<ConnectionEventEntity>> {
     await this.get(scope, id);
     let before: string | null = null;
     if (cursor !== undefined) {
-      if (!/^[1-9][0-9]{0,18}$/.test(cursor)) throw VaultError.validation('cursor', 'is not a cursor this API returned');
+      if (!/^[1-9][0-9]{0,18}$/.test(cursor))
+        throw VaultError.validation('cursor', 'is not a cursor this API returned');
       before = cursor;
     }
     const rows = await this.eventsRepo.list(id, before, limit + 1);
@@ -172,7 +198,11 @@ export class ConnectionsService {
     return { data: page, nextCursor: rows.length > limit && last ? String(last.id) : null };
   }
 
-  private async revokeAtProvider(id: string, integrationId: string, sealedRefreshToken: Buffer): Promise<ProviderRevocation> {
+  private async revokeAtProvider(
+    id: string,
+    integrationId: string,
+    sealedRefreshToken: Buffer,
+  ): Promise<ProviderRevocation> {
     const { integration, clientSecret } = await this.integrations.credentials(integrationId);
     const provider = integration.provider as ProviderName;
     const adapter = this.providers.get(provider);
@@ -200,7 +230,12 @@ export class ConnectionsService {
     }
   }
 
-  private async sealGrant(id: string, provider: ProviderName, marginOverride: number | null, input: GrantInput) {
+  private async sealGrant(
+    id: string,
+    provider: ProviderName,
+    marginOverride: number | null,
+    input: GrantInput,
+  ) {
     if (input.expiresIn !== undefined && input.expiresAt !== undefined) {
       throw VaultError.validation('expires_in', 'give expires_in or expires_at, not both');
     }
@@ -221,7 +256,9 @@ export class ConnectionsService {
     return {
       refreshTokenSealed: await this.cipher.seal(input.refreshToken, aad.connection(id, 'refresh_token')),
       accessTokenSealed:
-        input.accessToken === undefined ? null : await this.cipher.seal(input.accessToken, aad.connection(id, 'access_token')),
+        input.accessToken === undefined
+          ? null
+          : await this.cipher.seal(input.accessToken, aad.connection(id, 'access_token')),
       accessTokenExpiresAt: expiresAt,
       tokenType: input.tokenType ?? 'Bearer',
       scopes: input.scopes ?? [],

@@ -1,14 +1,16 @@
 import { VaultError } from '../errors/vault-error';
 
 export interface ListCursor {
-  createdAt: Date;
+  /** ISO 8601 with microseconds, as PostgreSQL stores it. */
+  createdAt: string;
   id: string;
 }
 
+const ISO_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function encodeCursor(c: ListCursor): string {
-  return Buffer.from(JSON.stringify([c.createdAt.toISOString(), c.id]), 'utf8').toString('base64url');
+  return Buffer.from(JSON.stringify([c.createdAt, c.id]), 'utf8').toString('base64url');
 }
 
 /** Opaque keyset cursor; anything that does not decode is a 400 naming `cursor`. */
@@ -17,9 +19,8 @@ export function decodeCursor(raw: string): ListCursor {
     const parsed: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
     if (Array.isArray(parsed) && parsed.length === 2) {
       const [at, id] = parsed as unknown[];
-      const createdAt = typeof at === 'string' ? new Date(at) : null;
-      if (createdAt && !Number.isNaN(createdAt.getTime()) && typeof id === 'string' && UUID.test(id)) {
-        return { createdAt, id };
+      if (typeof at === 'string' && ISO_MICROS.test(at) && typeof id === 'string' && UUID.test(id)) {
+        return { createdAt: at, id };
       }
     }
   } catch {

@@ -37,10 +37,15 @@ export class IntegrationsService {
     const entry = CATALOGUE[input.provider];
     const tokenUrl = input.tokenUrl ?? entry.tokenUrl;
     if (!tokenUrl) {
-      throw VaultError.validation('token_url', `provider ${input.provider} has no default token URL; give one`);
+      throw VaultError.validation(
+        'token_url',
+        `provider ${input.provider} has no default token URL; give one`,
+      );
     }
     if (await this.repo.findByKey(input.key)) {
-      throw new VaultError('integration_exists', `an integration with key ${input.key} exists`, { key: input.key });
+      throw new VaultError('integration_exists', `an integration with key ${input.key} exists`, {
+        key: input.key,
+      });
     }
     const id = randomUUID();
     try {
@@ -60,7 +65,9 @@ export class IntegrationsService {
       });
     } catch (err) {
       if ((err as { code?: string }).code === '23505') {
-        throw new VaultError('integration_exists', `an integration with key ${input.key} exists`, { key: input.key });
+        throw new VaultError('integration_exists', `an integration with key ${input.key} exists`, {
+          key: input.key,
+        });
       }
       throw err;
     }
@@ -96,7 +103,10 @@ export class IntegrationsService {
     if (patch.requestTimeoutMs !== undefined) changes.requestTimeoutMs = patch.requestTimeoutMs;
     const tokenUrl = changes.tokenUrl === undefined ? current.tokenUrl : changes.tokenUrl;
     if (!tokenUrl && !CATALOGUE[current.provider as ProviderName].tokenUrl) {
-      throw VaultError.validation('token_url', `provider ${current.provider} has no default token URL; give one`);
+      throw VaultError.validation(
+        'token_url',
+        `provider ${current.provider} has no default token URL; give one`,
+      );
     }
     if (patch.clientSecret !== undefined || patch.clientId !== undefined) {
       changes.status = 'ok';
@@ -113,9 +123,13 @@ export class IntegrationsService {
     const current = await this.get(key);
     const count = await this.repo.countConnections(current.id);
     if (count > 0) {
-      throw new VaultError('integration_in_use', `integration ${key} still has ${count} connection(s); delete them first`, {
-        connections: count,
-      });
+      throw new VaultError(
+        'integration_in_use',
+        `integration ${key} still has ${count} connection(s); delete them first`,
+        {
+          connections: count,
+        },
+      );
     }
     await this.repo.delete(current.id);
   }

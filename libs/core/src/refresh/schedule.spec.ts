@@ -11,7 +11,10 @@ describe('nextRefreshAt', () => {
   it('subtracts at most a tenth of the margin, capped at 60 s, as jitter', () => {
     const exp = new Date(now.getTime() + 3600_000);
     expect(nextRefreshAt(exp, 300, now, () => 0.999999).getTime()).toBeCloseTo(exp.getTime() - 330_000, -1);
-    expect(nextRefreshAt(exp, 1200, now, () => 0.999999).getTime()).toBeCloseTo(exp.getTime() - 1_260_000, -1);
+    expect(nextRefreshAt(exp, 1200, now, () => 0.999999).getTime()).toBeCloseTo(
+      exp.getTime() - 1_260_000,
+      -1,
+    );
   });
 
   it('is now when the token is already inside the margin or has no expiry', () => {

@@ -24,9 +24,13 @@ export const ON_DEMAND_REFRESHER = Symbol('ON_DEMAND_REFRESHER');
 export class NoRefresher implements OnDemandRefresher {
   refreshForRead(): Promise<TokenRow> {
     return Promise.reject(
-      new VaultError('provider_unavailable', 'the access token is not valid for min_ttl and cannot be refreshed now', {
-        retry_after: 30,
-      }),
+      new VaultError(
+        'provider_unavailable',
+        'the access token is not valid for min_ttl and cannot be refreshed now',
+        {
+          retry_after: 30,
+        },
+      ),
     );
   }
 }
@@ -44,7 +48,8 @@ export class TokenService {
 
   async getToken(scope: TenantScope, id: string, minTtlSeconds: number): Promise<AccessToken> {
     let row = await this.connections.findTokenRow(id);
-    if (!row || (scope.tenantId !== null && row.tenantId !== scope.tenantId)) throw VaultError.notFound('connection');
+    if (!row || (scope.tenantId !== null && row.tenantId !== scope.tenantId))
+      throw VaultError.notFound('connection');
     if (!isFresh(row, minTtlSeconds)) {
       assertServable(row);
       row = await this.refresher.refreshForRead(id, minTtlSeconds);
@@ -57,7 +62,8 @@ export class TokenService {
     }
     const field = aad.connection(row.id, 'access_token');
     const accessToken =
-      this.cipher.openCached(row.accessTokenSealed, field) ?? (await this.cipher.open(row.accessTokenSealed, field));
+      this.cipher.openCached(row.accessTokenSealed, field) ??
+      (await this.cipher.open(row.accessTokenSealed, field));
     return {
       connectionId: row.id,
       accessToken,

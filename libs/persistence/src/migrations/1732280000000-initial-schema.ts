@@ -12,7 +12,9 @@ export class InitialSchema1732280000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         retired_at timestamptz
       )`);
-    await q.query(`CREATE INDEX data_keys_active_idx ON data_keys (created_at DESC) WHERE retired_at IS NULL`);
+    await q.query(
+      `CREATE INDEX data_keys_active_idx ON data_keys (created_at DESC) WHERE retired_at IS NULL`,
+    );
 
     await q.query(`
       CREATE TABLE integrations (

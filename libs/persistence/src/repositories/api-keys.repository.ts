@@ -30,11 +30,13 @@ export class ApiKeysRepository {
       .createQueryBuilder('k')
       .addSelect('k.keyHash')
       .where('k.key_hash = :keyHash AND k.revoked_at IS NULL', { keyHash })
-      .getOne()) as ApiKeyWithHash | null;
+      .getOne());
   }
 
   async existsByHash(keyHash: Buffer): Promise<boolean> {
-    return (await this.repo.createQueryBuilder('k').where('k.key_hash = :keyHash', { keyHash }).getCount()) > 0;
+    return (
+      (await this.repo.createQueryBuilder('k').where('k.key_hash = :keyHash', { keyHash }).getCount()) > 0
+    );
   }
 
   list(): Promise<ApiKeyEntity[]> {

@@ -29,6 +29,8 @@ export interface ConnectionView {
   refreshTokenExpiresAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
+  /** `created_at` at full (microsecond) precision, for keyset cursors. */
+  cursorAt: string;
 }
 
 /** What the token read path needs, in one primary-key read. */
@@ -81,7 +83,8 @@ const VIEW_COLUMNS = `
   c.id, c.integration_id, i.key AS integration_key, i.provider, c.tenant_id, c.external_id, c.end_user_id,
   c.status, c.status_reason, c.access_token_expires_at, c.token_type, c.scopes, c.metadata, c.version,
   c.next_refresh_at, c.refresh_failures, c.last_refreshed_at, c.last_error, c.refresh_token_expires_at,
-  c.created_at, c.updated_at`;
+  c.created_at, c.updated_at,
+  to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
 
 type Row = Record<string, unknown>;
 
@@ -125,7 +128,7 @@ export class ConnectionsRepository {
   async list(
     scope: TenantScope,
     filter: ConnectionListFilter,
-    after: { createdAt: Date; id: string } | null,
+    after: { createdAt: string; id: string } | null,
     limit: number,
   ): Promise<ConnectionView[]> {
     const where: string[] = [];
@@ -141,7 +144,7 @@ export class ConnectionsRepository {
     if (filter.provider !== undefined) add('i.provider = ?', filter.provider);
     if (after) {
       params.push(after.createdAt, after.id);
-      where.push(`(c.created_at, c.id) > ($${params.length - 1}, $${params.length})`);
+      where.push(`(c.created_at, c.id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
     params.push(limit);
     const rows: Row[] = await this.dataSource.query(
@@ -182,7 +185,10 @@ export class ConnectionsRepository {
   }
 
   /** Sealed refresh token of a connection (for revocation at delete time). */
-  async findRefreshTokenSealed(scope: TenantScope, id: string): Promise<{ sealed: Buffer; integrationId: string } | null> {
+  async findRefreshTokenSealed(
+    scope: TenantScope,
+    id: string,
+  ): Promise<{ sealed: Buffer; integrationId: string } | null> {
     const rows: Row[] = await this.dataSource.query(
       `SELECT refresh_token_sealed, integration_id FROM connections
        WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)`,
@@ -201,7 +207,9 @@ export class ConnectionsRepository {
   }
 
   /** Counts by status × integration (and provider), for dashboards and the connections gauge. */
-  async countByStatus(scope: TenantScope): Promise<{ status: ConnectionStatus; integrationKey: string; provider: string; count: number }[]> {
+  async countByStatus(
+    scope: TenantScope,
+  ): Promise<{ status: ConnectionStatus; integrationKey: string; provider: string; count: number }[]> {
     const rows: Row[] = await this.dataSource.query(
       `SELECT c.status, i.key AS integration_key, i.provider, count(*)::int AS count
        FROM connections c JOIN integrations i ON i.id = c.integration_id
@@ -220,7 +228,8 @@ export class ConnectionsRepository {
 
 /** `UPDATE/DELETE ... RETURNING` through TypeORM's postgres driver answers `[rows, affected]`. */
 function firstRows(result: unknown[]): unknown[] {
-  if (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as unknown[];
+  if (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number')
+    return result[0] as unknown[];
   return result;
 }
 
@@ -247,5 +256,6 @@ function toView(r: Row): ConnectionView {
     refreshTokenExpiresAt: r.refresh_token_expires_at as Date | null,
     createdAt: r.created_at as Date,
     updatedAt: r.updated_at as Date,
+    cursorAt: r.cursor_at as string,
   };
 }

@@ -5,7 +5,12 @@ export class EventsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async append(
-    event: { connectionId: string; tenantId: string; type: ConnectionEventType; detail?: Record<string, unknown> },
+    event: {
+      connectionId: string;
+      tenantId: string;
+      type: ConnectionEventType;
+      detail?: Record<string, unknown>;
+    },
     manager: EntityManager = this.dataSource.manager,
   ): Promise<void> {
     await manager.getRepository(ConnectionEventEntity).insert({ ...event, detail: event.detail ?? {} });
@@ -24,7 +29,10 @@ export class EventsRepository {
   }
 
   /** Failures over the last `seconds`, by event type and failure class. */
-  async recentFailures(tenantId: string | null, seconds: number): Promise<{ type: string; failureClass: string; count: number }[]> {
+  async recentFailures(
+    tenantId: string | null,
+    seconds: number,
+  ): Promise<{ type: string; failureClass: string; count: number }[]> {
     const rows: Record<string, unknown>[] = await this.dataSource.query(
       `SELECT type, coalesce(detail->>'class', '') AS failure_class, count(*)::int AS count
        FROM connection_events

@@ -31,14 +31,17 @@ export class IntegrationsRepository {
       .createQueryBuilder('i')
       .addSelect('i.clientSecretSealed')
       .where('i.id = :id', { id })
-      .getOne()) as IntegrationWithSecret | null;
+      .getOne());
   }
 
   list(): Promise<IntegrationEntity[]> {
     return this.repo.find({ order: { key: 'ASC' } });
   }
 
-  async update(id: string, patch: Partial<NewIntegration> & { status?: IntegrationStatus; statusReason?: string | null }): Promise<void> {
+  async update(
+    id: string,
+    patch: Partial<NewIntegration> & { status?: IntegrationStatus; statusReason?: string | null },
+  ): Promise<void> {
     await this.repo.update({ id }, patch);
   }
 

@@ -1,11 +1,11 @@
 /** Microsoft identity platform answers (providers.md §5): classify on error + error_codes only. */
-import { JSON_HEADERS, type ProviderFixtures } from './fixture';
+import type { FailureClass } from '../types';
+import { type FixtureRow, JSON_HEADERS, type ProviderFixtures } from './fixture';
 
 const TRACE = 'Trace ID: 0d1c3f6a-8e2b-4b7c-9a10-2f5e6d7c8b9a\r\nCorrelation ID: 5b6c7d8e-1f2a-4b3c-8d9e-0a1b2c3d4e5f';
 
-function aad(error: string, code: number, text: string, status = 400): Record<string, unknown> & { status: number } {
+function aad(error: string, code: number, text: string): Record<string, unknown> {
   return {
-    status,
     error,
     error_description: `AADSTS${code}: ${text}\r\n${TRACE}\r\nTimestamp: 2026-11-20 10:00:00Z`,
     error_codes: [code],
@@ -16,14 +16,13 @@ function aad(error: string, code: number, text: string, status = 400): Record<st
   };
 }
 
-function row(name: string, error: string, code: number, text: string, expected: string, status = 400) {
-  const { status: _s, ...body } = aad(error, code, text, status);
+function row(name: string, error: string, code: number, text: string, klass: FailureClass, status = 400): FixtureRow {
   return {
     name,
     status,
     headers: JSON_HEADERS,
-    body,
-    expect: { ok: false as const, class: expected as never, code: error, subCode: `AADSTS${code}` },
+    body: aad(error, code, text),
+    expect: { ok: false, class: klass, code: error, subCode: `AADSTS${code}` },
   };
 }
 

@@ -107,7 +107,7 @@ export const oauth2Fixtures: ProviderFixtures = {
         code: 'http_503',
         ambiguous: false,
         retryAfterSeconds: 20,
-        shape: 'text/html;len=46',
+        shape: 'text/html;len=45',
       },
     },
     {

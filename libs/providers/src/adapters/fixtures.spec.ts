@@ -1,0 +1,56 @@
+import { createDefaultRegistry } from '../registry';
+import type { FixtureRow, ProviderFixtures } from './fixture';
+import { auth0Fixtures } from './auth0.fixtures';
+import { catalogueOnlyFixtures } from './catalogue-only.fixtures';
+import { githubFixtures } from './github.fixtures';
+import { googleFixtures } from './google.fixtures';
+import { hubspotFixtures } from './hubspot.fixtures';
+import { microsoftFixtures } from './microsoft.fixtures';
+import { oauth2Fixtures } from './oauth2.fixtures';
+import { slackFixtures } from './slack.fixtures';
+
+const MAJOR: ProviderFixtures[] = [
+  oauth2Fixtures,
+  googleFixtures,
+  slackFixtures,
+  auth0Fixtures,
+  microsoftFixtures,
+  githubFixtures,
+  hubspotFixtures,
+];
+const registry = createDefaultRegistry();
+
+function answerOf(row: FixtureRow) {
+  const isObject = typeof row.body !== 'string';
+  const headers = new Headers(row.headers ?? (isObject ? { 'content-type': 'application/json' } : {}));
+  return { status: row.status, headers, bodyText: isObject ? JSON.stringify(row.body) : (row.body as string) };
+}
+
+describe.each([...MAJOR, ...catalogueOnlyFixtures].map((f) => [f.provider, f] as const))(
+  'recorded answers: %s',
+  (provider, fixtures) => {
+    it.each(fixtures.rows.map((row) => [row.name, row] as const))('%s', (_name, row) => {
+      const result = registry.get(provider).classify(answerOf(row));
+      const { expect: expected } = row;
+      if (expected.ok) {
+        if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result.failure)}`);
+        expect(result.httpStatus).toBe(row.status);
+        expect(result.tokens).toMatchObject(expected.tokens);
+        return;
+      }
+      if (result.ok) throw new Error('expected a failure, got success');
+      const { retryAfterSeconds, ...rest } = expected;
+      const { ok: _ok, ...fields } = rest;
+      expect(result.failure).toMatchObject({ httpStatus: row.status, ...fields });
+      if (retryAfterSeconds !== undefined) {
+        expect(Math.abs((result.failure.retryAfterSeconds ?? -99) - retryAfterSeconds)).toBeLessThanOrEqual(1);
+      }
+      if (result.failure.class === 'provider_error') expect(result.failure.shape).toBeDefined();
+      for (const secret of row.secrets ?? []) expect(JSON.stringify(result.failure)).not.toContain(secret);
+    });
+  },
+);
+
+it('has at least 6 recorded answers per major provider', () => {
+  for (const fixtures of MAJOR) expect(fixtures.rows.length).toBeGreaterThanOrEqual(6);
+});
