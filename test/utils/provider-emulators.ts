@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 /** One fault per token-endpoint call, taken from the front of the queue. */
 export type Fault =
   | { status: number; body?: unknown; headers?: Record<string, string> }
-  | { hangMs: number } // wait, then answer normally (the request is processed: a rotation may be lost)
+  | { hangMs: number } // the answer comes hangMs late; the request is processed all the same (a lost rotation)
   | { reset: true } // destroy the socket after the request was read
   | { garbage: true }; // HTTP 200 with a non-JSON body
 
@@ -44,7 +44,12 @@ export async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'cache-control': 'no-store',
@@ -54,7 +59,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** Client credentials from HTTP Basic (form-urlencoded inside, RFC 6749 §2.3.1) or from the body. */
-export function clientCredentials(req: IncomingMessage, params: URLSearchParams): { id?: string; secret?: string } {
+export function clientCredentials(
+  req: IncomingMessage,
+  params: URLSearchParams,
+): { id?: string; secret?: string } {
   const header = req.headers.authorization;
   if (header?.startsWith('Basic ')) {
     const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
@@ -132,7 +140,7 @@ async function startEmulator(
         if (rt !== null) perToken.set(rt, (perToken.get(rt) ?? 0) + 1);
         const fault = faults.shift();
         if (fault && (await applyFault(fault, req, res, hangs)) === 'handled') return;
-        if (res.destroyed) return;
+        // After a hang the request is processed even if the client gave up, as a real server would.
         handlers.token(req, res, params);
       } else if (req.method === 'POST' && req.url === routes.revoke) {
         handlers.revoke(req, res, params);
@@ -181,19 +189,32 @@ export async function startGoogleEmulator(): Promise<Emulator> {
   const tokenHandler: TokenHandler = (req, res, params) => {
     const creds = clientCredentials(req, params);
     if (creds.id !== clientId) {
-      return sendJson(res, 401, { error: 'invalid_client', error_description: 'The OAuth client was not found.' });
+      return sendJson(res, 401, {
+        error: 'invalid_client',
+        error_description: 'The OAuth client was not found.',
+      });
     }
-    if (creds.secret !== secret) return sendJson(res, 401, { error: 'invalid_client', error_description: 'Unauthorized' });
+    if (creds.secret !== secret)
+      return sendJson(res, 401, { error: 'invalid_client', error_description: 'Unauthorized' });
     if (params.get('grant_type') !== 'refresh_token') {
-      return sendJson(res, 400, { error: 'unsupported_grant_type', error_description: 'Invalid grant_type: ' });
+      return sendJson(res, 400, {
+        error: 'unsupported_grant_type',
+        error_description: 'Invalid grant_type: ',
+      });
     }
     const rt = params.get('refresh_token');
     if (!rt) {
-      return sendJson(res, 400, { error: 'invalid_request', error_description: 'Missing required parameter: refresh_token' });
+      return sendJson(res, 400, {
+        error: 'invalid_request',
+        error_description: 'Missing required parameter: refresh_token',
+      });
     }
     const grant = grants.get(rt);
     if (!grant || grant.revoked) {
-      return sendJson(res, 400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
+      return sendJson(res, 400, {
+        error: 'invalid_grant',
+        error_description: 'Token has been expired or revoked.',
+      });
     }
     if (grant.raptRequired) {
       return sendJson(res, 400, {
@@ -205,7 +226,12 @@ export async function startGoogleEmulator(): Promise<Emulator> {
     }
     const at = mint('ya29.a0', 48);
     accessTokens.set(at, rt);
-    sendJson(res, 200, { access_token: at, expires_in: 3599, scope: grant.scopes.join(' '), token_type: 'Bearer' });
+    sendJson(res, 200, {
+      access_token: at,
+      expires_in: 3599,
+      scope: grant.scopes.join(' '),
+      token_type: 'Bearer',
+    });
   };
 
   const revokeRt = (rt: string) => {
@@ -228,7 +254,12 @@ export async function startGoogleEmulator(): Promise<Emulator> {
     grants.set(rt, { scopes, revoked: false, raptRequired: opts.raptRequired ?? false });
     return rt;
   };
-  return startEmulator({ token: '/token', revoke: '/revoke' }, { token: tokenHandler, revoke }, { issue, revoke: revokeRt }, clientId);
+  return startEmulator(
+    { token: '/token', revoke: '/revoke' },
+    { token: tokenHandler, revoke },
+    { issue, revoke: revokeRt },
+    clientId,
+  );
 }
 
 /** Slack oauth.v2.access with token rotation: errors are HTTP 200 ok:false; a used RT is dead at once. */
@@ -270,7 +301,9 @@ export async function startSlackEmulator(): Promise<Emulator> {
   };
 
   const revoke: TokenHandler = (req, res, params) => {
-    const bearer = req.headers.authorization?.startsWith('Bearer ') ? req.headers.authorization.slice(7) : undefined;
+    const bearer = req.headers.authorization?.startsWith('Bearer ')
+      ? req.headers.authorization.slice(7)
+      : undefined;
     const value = params.get('token') ?? bearer ?? '';
     if (!accessTokens.delete(value)) return fail(res, 'invalid_auth');
     sendJson(res, 200, { ok: true, revoked: true });

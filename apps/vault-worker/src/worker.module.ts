@@ -1,8 +1,22 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { CoreModule, OpsModule, loggerParams, type VaultConfig } from '@vault/core';
+import { getQueueToken } from '@nestjs/bullmq';
+import { ScheduleModule } from '@nestjs/schedule';
+import {
+  CoreModule,
+  OpsModule,
+  REFRESH_QUEUE,
+  SweepService,
+  loggerParams,
+  type VaultConfig,
+} from '@vault/core';
+import { RefreshRepository } from '@vault/persistence';
+import type { Queue } from 'bullmq';
 import { LoggerModule } from 'nestjs-pino';
+import { RefreshProcessor } from './processors/refresh.processor';
+import { WebhookProcessor } from './processors/webhook.processor';
+import { WorkerScheduler } from './scheduler';
 
-/** The worker: no public API, only its own /health and /metrics beside the background work. */
+/** The worker: BullMQ processors, the scheduler sweep, and its own /health and /metrics. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: VaultConfig): DynamicModule {
@@ -11,7 +25,18 @@ export class WorkerModule {
       imports: [
         LoggerModule.forRoot(loggerParams(config, 'vault-worker')),
         CoreModule.forRoot({ config, processName: 'vault-worker' }),
+        ScheduleModule.forRoot(),
         OpsModule,
+      ],
+      providers: [
+        {
+          provide: SweepService,
+          useFactory: (repo: RefreshRepository, queue: Queue) => new SweepService(repo, queue, config),
+          inject: [RefreshRepository, getQueueToken(REFRESH_QUEUE)],
+        },
+        RefreshProcessor,
+        WebhookProcessor,
+        WorkerScheduler,
       ],
     };
   }

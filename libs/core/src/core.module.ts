@@ -1,4 +1,6 @@
 import { type DynamicModule, Logger, Module, type OnApplicationShutdown, Inject } from '@nestjs/common';
+import { BullModule, getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
 import { EnvelopeCipher, type KmsDriver } from '@vault/crypto';
 import {
   ApiKeysRepository,
@@ -7,6 +9,7 @@ import {
   EventsRepository,
   IntegrationsRepository,
   PersistenceModule,
+  RefreshRepository,
 } from '@vault/persistence';
 import { ProviderRegistry, createDefaultRegistry } from '@vault/providers';
 import { DataSource } from 'typeorm';
@@ -19,12 +22,10 @@ import { ReadinessChecks } from './health/readiness';
 import { IntegrationsService } from './integrations/integrations.service';
 import { MetricsService } from './metrics/metrics.service';
 import { RedisService } from './redis/redis.service';
-import {
-  NoRefresher,
-  ON_DEMAND_REFRESHER,
-  TokenService,
-  type OnDemandRefresher,
-} from './tokens/token.service';
+import { ON_DEMAND_REFRESHER, TokenService, type OnDemandRefresher } from './tokens/token.service';
+import { REFRESH_QUEUE, WEBHOOK_QUEUE, bullConnection } from './jobs/queues';
+import { RefreshService } from './refresh/refresh.service';
+import { WebhookNotifier } from './webhooks/webhook-notifier';
 
 export const KMS_DRIVER = Symbol('KMS_DRIVER');
 
@@ -122,7 +123,46 @@ export class CoreModule {
             ProviderRegistry,
           ],
         },
-        { provide: ON_DEMAND_REFRESHER, useClass: NoRefresher },
+        {
+          provide: WebhookNotifier,
+          useFactory: (queue: Queue) => new WebhookNotifier(config.WEBHOOK_URL ? queue : null),
+          inject: [getQueueToken(WEBHOOK_QUEUE)],
+        },
+        {
+          provide: RefreshService,
+          useFactory: (
+            repo: RefreshRepository,
+            connections: ConnectionsRepository,
+            integrations: IntegrationsService,
+            cipher: EnvelopeCipher,
+            providers: ProviderRegistry,
+            redis: RedisService,
+            metrics: MetricsService,
+            webhooks: WebhookNotifier,
+          ) =>
+            new RefreshService(
+              repo,
+              connections,
+              integrations,
+              cipher,
+              providers,
+              redis,
+              metrics,
+              config,
+              webhooks,
+            ),
+          inject: [
+            RefreshRepository,
+            ConnectionsRepository,
+            IntegrationsService,
+            EnvelopeCipher,
+            ProviderRegistry,
+            RedisService,
+            MetricsService,
+            WebhookNotifier,
+          ],
+        },
+        { provide: ON_DEMAND_REFRESHER, useExisting: RefreshService },
         {
           provide: TokenService,
           useFactory: (repo: ConnectionsRepository, cipher: EnvelopeCipher, refresher: OnDemandRefresher) =>
@@ -148,6 +188,9 @@ export class CoreModule {
         ConnectionsService,
         TokenService,
         StatsService,
+        RefreshService,
+        WebhookNotifier,
+        BullModule,
       ],
     };
   }

@@ -11,3 +11,4 @@ export * from './repositories/api-keys.repository';
 export * from './repositories/events.repository';
 export * from './repositories/data-keys.repository';
 export * from './persistence.module';
+export * from './repositories/refresh.repository';

@@ -7,6 +7,7 @@ import { ConnectionsRepository } from './repositories/connections.repository';
 import { DataKeysRepository } from './repositories/data-keys.repository';
 import { EventsRepository } from './repositories/events.repository';
 import { IntegrationsRepository } from './repositories/integrations.repository';
+import { RefreshRepository } from './repositories/refresh.repository';
 
 const REPOSITORIES = [
   IntegrationsRepository,
@@ -14,6 +15,7 @@ const REPOSITORIES = [
   ApiKeysRepository,
   EventsRepository,
   DataKeysRepository,
+  RefreshRepository,
 ] as const;
 
 /** TypeORM over PostgreSQL and the repositories: the only code that touches TypeORM. */

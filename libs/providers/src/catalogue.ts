@@ -52,7 +52,8 @@ export const CATALOGUE: Record<ProviderName, CatalogueEntry> = {
     refreshTokenLifetimeSeconds: null,
     refreshTokenIdleSeconds: null,
     requestBody: 'form',
-    notes: 'Only with token rotation enabled. Errors are HTTP 200 {"ok":false}. auth.revoke revokes access tokens.',
+    notes:
+      'Only with token rotation enabled. Errors are HTTP 200 {"ok":false}. auth.revoke revokes access tokens.',
   },
   auth0: {
     provider: 'auth0',
@@ -99,7 +100,8 @@ export const CATALOGUE: Record<ProviderName, CatalogueEntry> = {
     refreshTokenLifetimeSeconds: 183 * DAY,
     refreshTokenIdleSeconds: null,
     requestBody: 'form',
-    notes: 'Errors come as HTTP 200 with an "error" field. Revocation is DELETE /applications/{client_id}/token.',
+    notes:
+      'Errors come as HTTP 200 with an "error" field. Revocation is DELETE /applications/{client_id}/token.',
   },
   hubspot: {
     provider: 'hubspot',
@@ -114,7 +116,8 @@ export const CATALOGUE: Record<ProviderName, CatalogueEntry> = {
     refreshTokenLifetimeSeconds: null,
     refreshTokenIdleSeconds: null,
     requestBody: 'form',
-    notes: 'v1 token endpoint deprecated on 2027-02-16 (v3 path to confirm). Errors {"status":"BAD_REFRESH_TOKEN"}.',
+    notes:
+      'v1 token endpoint deprecated on 2027-02-16 (v3 path to confirm). Errors {"status":"BAD_REFRESH_TOKEN"}.',
   },
   salesforce: {
     provider: 'salesforce',
@@ -129,7 +132,8 @@ export const CATALOGUE: Record<ProviderName, CatalogueEntry> = {
     refreshTokenLifetimeSeconds: null,
     refreshTokenIdleSeconds: null,
     requestBody: 'form',
-    notes: 'Rotation is optional per connected app. 5 approvals per user per app. Sandboxes use test.salesforce.com.',
+    notes:
+      'Rotation is optional per connected app. 5 approvals per user per app. Sandboxes use test.salesforce.com.',
   },
   atlassian: {
     provider: 'atlassian',
@@ -144,7 +148,8 @@ export const CATALOGUE: Record<ProviderName, CatalogueEntry> = {
     refreshTokenLifetimeSeconds: 365 * DAY,
     refreshTokenIdleSeconds: 90 * DAY,
     requestBody: 'json',
-    notes: 'access_denied from the token endpoint reportedly means a bad client secret. Reuse window unconfirmed.',
+    notes:
+      'access_denied from the token endpoint reportedly means a bad client secret. Reuse window unconfirmed.',
   },
   zoom: {
     provider: 'zoom',
@@ -174,7 +179,8 @@ export const CATALOGUE: Record<ProviderName, CatalogueEntry> = {
     refreshTokenLifetimeSeconds: null,
     refreshTokenIdleSeconds: null,
     requestBody: 'form',
-    notes: 'RT only with token_access_type=offline. Revocation is POST /2/auth/token/revoke with the access token.',
+    notes:
+      'RT only with token_access_type=offline. Revocation is POST /2/auth/token/revoke with the access token.',
   },
   notion: {
     provider: 'notion',
@@ -219,11 +225,16 @@ export const CATALOGUE: Record<ProviderName, CatalogueEntry> = {
     refreshTokenLifetimeSeconds: 5 * 365 * DAY,
     refreshTokenIdleSeconds: 100 * DAY,
     requestBody: 'form',
-    notes: 'The RT value changes about every 24 h: always store the latest. Answers carry x_refresh_token_expires_in.',
+    notes:
+      'The RT value changes about every 24 h: always store the latest. Answers carry x_refresh_token_expires_in.',
   },
 };
 
-type EndpointOverrides = { tokenUrl?: string | null; authorizeUrl?: string | null; revokeUrl?: string | null };
+type EndpointOverrides = {
+  tokenUrl?: string | null;
+  authorizeUrl?: string | null;
+  revokeUrl?: string | null;
+};
 
 function pick(override: string | null | undefined, fallback: string | null, what: string): string | null {
   const value = override ?? fallback;

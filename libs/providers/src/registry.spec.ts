@@ -6,7 +6,12 @@ describe('createDefaultRegistry', () => {
   const registry = createDefaultRegistry();
 
   it('registers every provider with its own catalogue entry', () => {
-    expect(registry.list().map((a) => a.name).sort()).toEqual([...PROVIDER_NAMES].sort());
+    expect(
+      registry
+        .list()
+        .map((a) => a.name)
+        .sort(),
+    ).toEqual([...PROVIDER_NAMES].sort());
     for (const name of PROVIDER_NAMES) {
       expect(registry.get(name).catalogue).toBe(CATALOGUE[name]);
       expect(CATALOGUE[name].provider).toBe(name);
@@ -27,7 +32,8 @@ describe('createDefaultRegistry', () => {
 describe('catalogue', () => {
   it('is consistent: rotation families vs grace, https URLs', () => {
     for (const entry of Object.values(CATALOGUE)) {
-      if (entry.rotation === 'none' || entry.rotation === 'rotating_old_valid') expect(entry.graceSeconds).toBeNull();
+      if (entry.rotation === 'none' || entry.rotation === 'rotating_old_valid')
+        expect(entry.graceSeconds).toBeNull();
       if (entry.rotation === 'rotating') expect(entry.graceSeconds).toBe(0);
       if (entry.rotation === 'rotating_with_grace') expect(entry.graceSeconds).toBeGreaterThan(0);
       for (const url of [entry.tokenUrl, entry.authorizeUrl, entry.revokeUrl]) {
@@ -46,7 +52,9 @@ describe('resolveEndpoints', () => {
       authorizeUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
       revokeUrl: 'https://oauth2.googleapis.com/revoke',
     });
-    expect(resolveEndpoints(CATALOGUE.google, { tokenUrl: 'http://127.0.0.1:9/token', revokeUrl: null })).toMatchObject({
+    expect(
+      resolveEndpoints(CATALOGUE.google, { tokenUrl: 'http://127.0.0.1:9/token', revokeUrl: null }),
+    ).toMatchObject({
       tokenUrl: 'http://127.0.0.1:9/token',
       revokeUrl: 'https://oauth2.googleapis.com/revoke',
     });
@@ -55,8 +63,8 @@ describe('resolveEndpoints', () => {
   it('throws when there is no token URL (tenant-specific providers) or a URL is invalid', () => {
     expect(() => resolveEndpoints(CATALOGUE.auth0, {})).toThrow(/token URL/);
     expect(() => resolveEndpoints(CATALOGUE.oauth2, { tokenUrl: 'not a url' })).toThrow(/valid URL/);
-    expect(resolveEndpoints(CATALOGUE.auth0, { tokenUrl: 'https://t.eu.auth0.com/oauth/token' }).tokenUrl).toBe(
-      'https://t.eu.auth0.com/oauth/token',
-    );
+    expect(
+      resolveEndpoints(CATALOGUE.auth0, { tokenUrl: 'https://t.eu.auth0.com/oauth/token' }).tokenUrl,
+    ).toBe('https://t.eu.auth0.com/oauth/token');
   });
 });

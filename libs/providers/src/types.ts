@@ -19,7 +19,8 @@ export const PROVIDER_NAMES = [
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 export type ClientAuthMethod = 'client_secret_post' | 'client_secret_basic';
-export type FailureClass = 'reauth_required' | 'integration_error' | 'transient' | 'rate_limited' | 'provider_error';
+export type FailureClass =
+  'reauth_required' | 'integration_error' | 'transient' | 'rate_limited' | 'provider_error';
 /**
  * - `none`: the refresh token is reused (a returned one is still stored).
  * - `rotating`: a new RT on each refresh, the old one dies at once (no grace).
@@ -92,7 +93,8 @@ export interface ProviderFailure {
   shape?: string;
 }
 
-export type RefreshResult = { ok: true; tokens: TokenSet; httpStatus: number } | { ok: false; failure: ProviderFailure };
+export type RefreshResult =
+  { ok: true; tokens: TokenSet; httpStatus: number } | { ok: false; failure: ProviderFailure };
 
 export interface RawAnswer {
   status: number;

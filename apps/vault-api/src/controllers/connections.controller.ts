@@ -1,6 +1,6 @@
-import { Body, Controller, Delete, Get, Inject, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { ConnectionsService, type Principal } from '@vault/core';
+import { ConnectionsService, RefreshService, type Principal } from '@vault/core';
 import {
   GrantDto,
   ImportConnectionDto,
@@ -18,7 +18,10 @@ import { UuidPipe } from '../http/uuid.pipe';
 @ApiBearerAuth()
 @Controller('v1/connections')
 export class ConnectionsController {
-  constructor(@Inject(ConnectionsService) private readonly connections: ConnectionsService) {}
+  constructor(
+    @Inject(ConnectionsService) private readonly connections: ConnectionsService,
+    @Inject(RefreshService) private readonly refresher: RefreshService,
+  ) {}
 
   @Post()
   @RequireScope('connections:write')
@@ -56,6 +59,24 @@ export class ConnectionsController {
         created_at: e.createdAt.toISOString(),
       })),
       next_cursor: page.nextCursor,
+    };
+  }
+
+  /** Forces a refresh now (joining one in flight) and answers its outcome. */
+  @Post(':id/refresh')
+  @HttpCode(200)
+  @RequireScope('connections:write')
+  async refresh(@Caller() caller: Principal, @Param('id', UuidPipe) id: string) {
+    await this.connections.get(caller, id);
+    const r = await this.refresher.refresh(id, 'forced');
+    return {
+      outcome: r.outcome,
+      status: r.status,
+      expires_at: r.expiresAt ? r.expiresAt.toISOString() : null,
+      called_provider: r.calledProvider,
+      ...(r.retryAfterSeconds !== null && r.outcome !== 'success'
+        ? { retry_after: Math.ceil(r.retryAfterSeconds) }
+        : {}),
     };
   }
 

@@ -42,6 +42,22 @@ const envShape = z.object({
   DATA_KEY_MAX_USES: positiveInt.default(1_000_000),
   /** Extension: the provider call's timeout unless an integration sets its own. */
   PROVIDER_TIMEOUT_MS: positiveInt.default(30_000),
+  /** Extension: first wait after a transient refresh failure; doubles per failure. */
+  REFRESH_BACKOFF_BASE_SECONDS: positiveInt.default(30),
+  /** Extension: longest wait between refresh retries. */
+  REFRESH_BACKOFF_MAX_SECONDS: positiveInt.default(3600),
+  /** Extension: how often the worker's sweep looks for due connections. */
+  SWEEP_INTERVAL_MS: positiveInt.default(2000),
+  /** Extension: the sweep enqueues connections due within this many seconds (as delayed jobs). */
+  SWEEP_LOOKAHEAD_SECONDS: positiveInt.default(30),
+  /** Extension: connections claimed per sweep round. */
+  SWEEP_BATCH_SIZE: positiveInt.default(1000),
+  /** Extension: a claimed connection is claimed again after this long if its job was lost. */
+  REFRESH_CLAIM_LEASE_SECONDS: positiveInt.default(120),
+  /** Extension: refresh jobs run at once per worker process. */
+  WORKER_CONCURRENCY: positiveInt.default(64),
+  /** Extension: refresh cadence for connections whose provider gives no expiry and has no catalogue default. */
+  DEFAULT_REFRESH_INTERVAL_SECONDS: positiveInt.default(3600),
 });
 
 export const configSchema = envShape.superRefine((env, ctx) => {

@@ -20,21 +20,6 @@ export interface OnDemandRefresher {
 }
 export const ON_DEMAND_REFRESHER = Symbol('ON_DEMAND_REFRESHER');
 
-/** Fallback before a refresh engine exists: a stale token cannot be made fresh here. */
-export class NoRefresher implements OnDemandRefresher {
-  refreshForRead(): Promise<TokenRow> {
-    return Promise.reject(
-      new VaultError(
-        'provider_unavailable',
-        'the access token is not valid for min_ttl and cannot be refreshed now',
-        {
-          retry_after: 30,
-        },
-      ),
-    );
-  }
-}
-
 /**
  * The hot path: one primary-key read and one AES-GCM open with a cached data key; no KMS call, no lock, no
  * write and no Redis round trip while the stored token is valid for `minTtlSeconds`.

@@ -26,11 +26,11 @@ export class ApiKeysRepository {
 
   /** An active (not revoked) key by the SHA-256 of its value, with the hash for a constant-time check. */
   async findActiveByHash(keyHash: Buffer): Promise<ApiKeyWithHash | null> {
-    return (await this.repo
+    return await this.repo
       .createQueryBuilder('k')
       .addSelect('k.keyHash')
       .where('k.key_hash = :keyHash AND k.revoked_at IS NULL', { keyHash })
-      .getOne());
+      .getOne();
   }
 
   async existsByHash(keyHash: Buffer): Promise<boolean> {

@@ -27,11 +27,11 @@ export class IntegrationsRepository {
 
   /** The only read that returns the sealed client secret. */
   async findByIdWithSecret(id: string): Promise<IntegrationWithSecret | null> {
-    return (await this.repo
+    return await this.repo
       .createQueryBuilder('i')
       .addSelect('i.clientSecretSealed')
       .where('i.id = :id', { id })
-      .getOne());
+      .getOne();
   }
 
   list(): Promise<IntegrationEntity[]> {

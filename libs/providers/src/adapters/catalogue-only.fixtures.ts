@@ -11,8 +11,17 @@ export const catalogueOnlyFixtures: ProviderFixtures[] = [
         name: 'rotating success',
         status: 200,
         headers: JSON_HEADERS,
-        body: { access_token: 'eyJ.a.b', refresh_token: 'eyJ.new', expires_in: 3600, scope: 'read:jira-work offline_access', token_type: 'Bearer' },
-        expect: { ok: true, tokens: { refreshToken: 'eyJ.new', scopes: ['read:jira-work', 'offline_access'] } },
+        body: {
+          access_token: 'eyJ.a.b',
+          refresh_token: 'eyJ.new',
+          expires_in: 3600,
+          scope: 'read:jira-work offline_access',
+          token_type: 'Bearer',
+        },
+        expect: {
+          ok: true,
+          tokens: { refreshToken: 'eyJ.new', scopes: ['read:jira-work', 'offline_access'] },
+        },
       },
       {
         name: '403 invalid_grant',
@@ -37,7 +46,13 @@ export const catalogueOnlyFixtures: ProviderFixtures[] = [
         name: 'rotating success',
         status: 200,
         headers: JSON_HEADERS,
-        body: { access_token: 'eyJ.z', token_type: 'bearer', refresh_token: 'eyJ.zr', expires_in: 3599, scope: 'meeting:read' },
+        body: {
+          access_token: 'eyJ.z',
+          token_type: 'bearer',
+          refresh_token: 'eyJ.zr',
+          expires_in: 3599,
+          scope: 'meeting:read',
+        },
         expect: { ok: true, tokens: { refreshToken: 'eyJ.zr', expiresIn: 3599 } },
       },
       {
@@ -45,7 +60,13 @@ export const catalogueOnlyFixtures: ProviderFixtures[] = [
         status: 400,
         headers: JSON_HEADERS,
         body: { code: 4711, reason: 'Refresh token invalid', error: 'invalid_request' },
-        expect: { ok: false, class: 'reauth_required', code: 'invalid_request', subCode: '4711', description: 'Refresh token invalid' },
+        expect: {
+          ok: false,
+          class: 'reauth_required',
+          code: 'invalid_request',
+          subCode: '4711',
+          description: 'Refresh token invalid',
+        },
       },
       {
         name: 'numeric 4702 invalid client',
@@ -93,7 +114,10 @@ export const catalogueOnlyFixtures: ProviderFixtures[] = [
           token_type: 'Bearer',
           issued_at: '1700000000000',
         },
-        expect: { ok: true, tokens: { expiresIn: null, refreshToken: null, scopes: ['refresh_token', 'api'] } },
+        expect: {
+          ok: true,
+          tokens: { expiresIn: null, refreshToken: null, scopes: ['refresh_token', 'api'] },
+        },
       },
       {
         name: 'expired access/refresh token',

@@ -32,7 +32,10 @@ export interface ProviderFixtures {
   rows: FixtureRow[];
 }
 
-export const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+export const JSON_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+};
 export const HTML_HEADERS = { 'content-type': 'text/html; charset=UTF-8' };
 
 /** UNIX seconds `delta` from now, for x-ratelimit-reset headers. */

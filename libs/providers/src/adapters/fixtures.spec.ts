@@ -23,7 +23,11 @@ const registry = createDefaultRegistry();
 function answerOf(row: FixtureRow) {
   const isObject = typeof row.body !== 'string';
   const headers = new Headers(row.headers ?? (isObject ? { 'content-type': 'application/json' } : {}));
-  return { status: row.status, headers, bodyText: isObject ? JSON.stringify(row.body) : (row.body as string) };
+  return {
+    status: row.status,
+    headers,
+    bodyText: isObject ? JSON.stringify(row.body) : (row.body as string),
+  };
 }
 
 describe.each([...MAJOR, ...catalogueOnlyFixtures].map((f) => [f.provider, f] as const))(
@@ -43,7 +47,9 @@ describe.each([...MAJOR, ...catalogueOnlyFixtures].map((f) => [f.provider, f] as
       const { ok: _ok, ...fields } = rest;
       expect(result.failure).toMatchObject({ httpStatus: row.status, ...fields });
       if (retryAfterSeconds !== undefined) {
-        expect(Math.abs((result.failure.retryAfterSeconds ?? -99) - retryAfterSeconds)).toBeLessThanOrEqual(1);
+        expect(Math.abs((result.failure.retryAfterSeconds ?? -99) - retryAfterSeconds)).toBeLessThanOrEqual(
+          1,
+        );
       }
       if (result.failure.class === 'provider_error') expect(result.failure.shape).toBeDefined();
       for (const secret of row.secrets ?? []) expect(JSON.stringify(result.failure)).not.toContain(secret);

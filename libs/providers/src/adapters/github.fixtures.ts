@@ -36,7 +36,8 @@ export const githubFixtures: ProviderFixtures = {
       body: {
         error: 'bad_refresh_token',
         error_description: 'The refresh token passed is incorrect or expired.',
-        error_uri: 'https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors',
+        error_uri:
+          'https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors',
       },
       expect: { ok: false, class: 'reauth_required', code: 'bad_refresh_token', httpStatus: 200 },
     },
@@ -95,7 +96,12 @@ export const githubFixtures: ProviderFixtures = {
       status: 404,
       headers: JSON_HEADERS,
       body: { message: 'Not Found', documentation_url: 'https://docs.github.com' },
-      expect: { ok: false, class: 'provider_error', code: 'http_404', shape: 'json{documentation_url,message}' },
+      expect: {
+        ok: false,
+        class: 'provider_error',
+        code: 'http_404',
+        shape: 'json{documentation_url,message}',
+      },
     },
   ],
 };

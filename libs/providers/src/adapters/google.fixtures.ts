@@ -2,8 +2,8 @@
 import { HTML_HEADERS, JSON_HEADERS, type ProviderFixtures } from './fixture';
 
 const AUTOMATED_QUERIES =
-  '<html><head><title>Sorry...</title></head><body><h1>We\'re sorry...</h1><p>... but your computer or network ' +
-  'may be sending automated queries. To protect our users, we can\'t process your request right now.</p></body></html>';
+  "<html><head><title>Sorry...</title></head><body><h1>We're sorry...</h1><p>... but your computer or network " +
+  "may be sending automated queries. To protect our users, we can't process your request right now.</p></body></html>";
 
 export const googleFixtures: ProviderFixtures = {
   provider: 'google',
@@ -40,7 +40,12 @@ export const googleFixtures: ProviderFixtures = {
       name: 'time-limited access carries refresh_token_expires_in',
       status: 200,
       headers: JSON_HEADERS,
-      body: { access_token: 'ya29.c', expires_in: 3599, refresh_token_expires_in: 604799, token_type: 'Bearer' },
+      body: {
+        access_token: 'ya29.c',
+        expires_in: 3599,
+        refresh_token_expires_in: 604799,
+        token_type: 'Bearer',
+      },
       expect: { ok: true, tokens: { refreshTokenExpiresIn: 604799 } },
     },
     {
@@ -48,7 +53,12 @@ export const googleFixtures: ProviderFixtures = {
       status: 400,
       headers: JSON_HEADERS,
       body: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' },
-      expect: { ok: false, class: 'reauth_required', code: 'invalid_grant', description: 'Token has been expired or revoked.' },
+      expect: {
+        ok: false,
+        class: 'reauth_required',
+        code: 'invalid_grant',
+        description: 'Token has been expired or revoked.',
+      },
     },
     {
       name: 'Workspace session control: invalid_rapt',
@@ -66,7 +76,11 @@ export const googleFixtures: ProviderFixtures = {
       name: 'Workspace session control: rapt_required',
       status: 400,
       headers: JSON_HEADERS,
-      body: { error: 'invalid_grant', error_description: 'reauth related error (rapt_required)', error_subtype: 'rapt_required' },
+      body: {
+        error: 'invalid_grant',
+        error_description: 'reauth related error (rapt_required)',
+        error_subtype: 'rapt_required',
+      },
       expect: { ok: false, class: 'reauth_required', code: 'invalid_grant', subCode: 'rapt_required' },
     },
     {
@@ -109,7 +123,12 @@ export const googleFixtures: ProviderFixtures = {
       status: 403,
       headers: HTML_HEADERS,
       body: AUTOMATED_QUERIES,
-      expect: { ok: false, class: 'rate_limited', code: 'http_403', shape: `text/html;len=${AUTOMATED_QUERIES.length}` },
+      expect: {
+        ok: false,
+        class: 'rate_limited',
+        code: 'http_403',
+        shape: `text/html;len=${AUTOMATED_QUERIES.length}`,
+      },
     },
     {
       name: '429',

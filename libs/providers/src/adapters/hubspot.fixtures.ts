@@ -91,7 +91,12 @@ export const hubspotFixtures: ProviderFixtures = {
       status: 400,
       headers: JSON_HEADERS,
       body: { status: 'MISMATCH_REDIRECT_URI_AUTH_CODE', message: 'x' },
-      expect: { ok: false, class: 'provider_error', code: 'MISMATCH_REDIRECT_URI_AUTH_CODE', shape: 'json{message,status}' },
+      expect: {
+        ok: false,
+        class: 'provider_error',
+        code: 'MISMATCH_REDIRECT_URI_AUTH_CODE',
+        shape: 'json{message,status}',
+      },
     },
     {
       name: '500',

@@ -2,7 +2,8 @@
 import type { FailureClass } from '../types';
 import { type FixtureRow, JSON_HEADERS, type ProviderFixtures } from './fixture';
 
-const TRACE = 'Trace ID: 0d1c3f6a-8e2b-4b7c-9a10-2f5e6d7c8b9a\r\nCorrelation ID: 5b6c7d8e-1f2a-4b3c-8d9e-0a1b2c3d4e5f';
+const TRACE =
+  'Trace ID: 0d1c3f6a-8e2b-4b7c-9a10-2f5e6d7c8b9a\r\nCorrelation ID: 5b6c7d8e-1f2a-4b3c-8d9e-0a1b2c3d4e5f';
 
 function aad(error: string, code: number, text: string): Record<string, unknown> {
   return {
@@ -16,7 +17,14 @@ function aad(error: string, code: number, text: string): Record<string, unknown>
   };
 }
 
-function row(name: string, error: string, code: number, text: string, klass: FailureClass, status = 400): FixtureRow {
+function row(
+  name: string,
+  error: string,
+  code: number,
+  text: string,
+  klass: FailureClass,
+  status = 400,
+): FixtureRow {
   return {
     name,
     status,
@@ -43,32 +51,117 @@ export const microsoftFixtures: ProviderFixtures = {
       },
       expect: { ok: true, tokens: { expiresIn: 4763, refreshToken: '0.AXEA-new', tokenType: 'Bearer' } },
     },
-    row('RT expired from inactivity', 'invalid_grant', 700082, 'The refresh token has expired due to inactivity.', 'reauth_required'),
-    row('RT expired', 'invalid_grant', 70008, 'The provided authorization code or refresh token has expired.', 'reauth_required'),
-    row('FreshTokenNeeded after password reset', 'invalid_grant', 50173, 'The provided grant has expired.', 'reauth_required'),
-    row('sign-in frequency', 'invalid_grant', 70043, 'The refresh token has expired or is invalid due to sign-in frequency checks by conditional access.', 'reauth_required'),
-    row('MFA required', 'interaction_required', 50076, 'Due to a configuration change made by your administrator, you must use multi-factor authentication.', 'reauth_required'),
-    row('consent missing', 'invalid_grant', 65001, 'The user or administrator has not consented to use the application.', 'reauth_required'),
-    row('invalid client secret', 'invalid_client', 7000215, 'Invalid client secret provided.', 'integration_error', 401),
-    row('client secret expired', 'invalid_client', 7000222, 'The provided client secret keys are expired.', 'integration_error', 401),
-    row('app not found in tenant', 'unauthorized_client', 700016, 'Application not found in the directory.', 'integration_error'),
+    row(
+      'RT expired from inactivity',
+      'invalid_grant',
+      700082,
+      'The refresh token has expired due to inactivity.',
+      'reauth_required',
+    ),
+    row(
+      'RT expired',
+      'invalid_grant',
+      70008,
+      'The provided authorization code or refresh token has expired.',
+      'reauth_required',
+    ),
+    row(
+      'FreshTokenNeeded after password reset',
+      'invalid_grant',
+      50173,
+      'The provided grant has expired.',
+      'reauth_required',
+    ),
+    row(
+      'sign-in frequency',
+      'invalid_grant',
+      70043,
+      'The refresh token has expired or is invalid due to sign-in frequency checks by conditional access.',
+      'reauth_required',
+    ),
+    row(
+      'MFA required',
+      'interaction_required',
+      50076,
+      'Due to a configuration change made by your administrator, you must use multi-factor authentication.',
+      'reauth_required',
+    ),
+    row(
+      'consent missing',
+      'invalid_grant',
+      65001,
+      'The user or administrator has not consented to use the application.',
+      'reauth_required',
+    ),
+    row(
+      'invalid client secret',
+      'invalid_client',
+      7000215,
+      'Invalid client secret provided.',
+      'integration_error',
+      401,
+    ),
+    row(
+      'client secret expired',
+      'invalid_client',
+      7000222,
+      'The provided client secret keys are expired.',
+      'integration_error',
+      401,
+    ),
+    row(
+      'app not found in tenant',
+      'unauthorized_client',
+      700016,
+      'Application not found in the directory.',
+      'integration_error',
+    ),
     row('app disabled', 'unauthorized_client', 7000112, 'Application is disabled.', 'integration_error'),
-    row('loop detected: sub-code wins over error', 'invalid_request', 50196, 'The server terminated an operation because it encountered a client request loop.', 'rate_limited'),
+    row(
+      'loop detected: sub-code wins over error',
+      'invalid_request',
+      50196,
+      'The server terminated an operation because it encountered a client request loop.',
+      'rate_limited',
+    ),
     row('tenant throttled', 'invalid_request', 90055, 'TenantThrottlingError', 'rate_limited'),
-    row('retryable: sub-code wins over invalid_request', 'invalid_request', 90033, 'A transient error has occurred. Please try again.', 'transient'),
-    row('temporarily unavailable', 'temporarily_unavailable', 50033, 'There was a transient error.', 'transient'),
-    row('unknown sub-code falls back to the error', 'invalid_grant', 99999, 'Something new.', 'reauth_required'),
+    row(
+      'retryable: sub-code wins over invalid_request',
+      'invalid_request',
+      90033,
+      'A transient error has occurred. Please try again.',
+      'transient',
+    ),
+    row(
+      'temporarily unavailable',
+      'temporarily_unavailable',
+      50033,
+      'There was a transient error.',
+      'transient',
+    ),
+    row(
+      'unknown sub-code falls back to the error',
+      'invalid_grant',
+      99999,
+      'Something new.',
+      'reauth_required',
+    ),
     {
       name: 'description keeps trace UUIDs and is cut at 200 chars',
       status: 400,
       headers: JSON_HEADERS,
-      body: aad('invalid_grant', 700082, 'The refresh token has expired due to inactivity. The token was issued on 2026-08-01.'),
+      body: aad(
+        'invalid_grant',
+        700082,
+        'The refresh token has expired due to inactivity. The token was issued on 2026-08-01.',
+      ),
       expect: {
         ok: false,
         class: 'reauth_required',
         code: 'invalid_grant',
         description: (
-          'AADSTS700082: The refresh token has expired due to inactivity. The token was issued on 2026-08-01.\r\n' + TRACE
+          'AADSTS700082: The refresh token has expired due to inactivity. The token was issued on 2026-08-01.\r\n' +
+          TRACE
         ).slice(0, 200),
       },
     },

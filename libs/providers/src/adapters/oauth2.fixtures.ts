@@ -37,7 +37,13 @@ export const oauth2Fixtures: ProviderFixtures = {
       body: { access_token: 'at-3' },
       expect: {
         ok: true,
-        tokens: { accessToken: 'at-3', tokenType: 'Bearer', expiresIn: null, refreshToken: null, scopes: null },
+        tokens: {
+          accessToken: 'at-3',
+          tokenType: 'Bearer',
+          expiresIn: null,
+          refreshToken: null,
+          scopes: null,
+        },
       },
     },
     {
@@ -45,7 +51,12 @@ export const oauth2Fixtures: ProviderFixtures = {
       status: 400,
       headers: JSON_HEADERS,
       body: { error: 'invalid_grant', error_description: 'grant request is invalid' },
-      expect: { ok: false, class: 'reauth_required', code: 'invalid_grant', description: 'grant request is invalid' },
+      expect: {
+        ok: false,
+        class: 'reauth_required',
+        code: 'invalid_grant',
+        description: 'grant request is invalid',
+      },
     },
     {
       name: 'wrong client secret',
@@ -58,7 +69,11 @@ export const oauth2Fixtures: ProviderFixtures = {
       name: 'wider scope than granted',
       status: 400,
       headers: JSON_HEADERS,
-      body: { error: 'invalid_scope', error_description: 'refresh token missing requested scope', scope: 'email' },
+      body: {
+        error: 'invalid_scope',
+        error_description: 'refresh token missing requested scope',
+        scope: 'email',
+      },
       expect: { ok: false, class: 'integration_error', code: 'invalid_scope' },
     },
     {
@@ -142,7 +157,12 @@ export const oauth2Fixtures: ProviderFixtures = {
       status: 200,
       headers: JSON_HEADERS,
       body: { token_type: 'Bearer', expires_in: 3600 },
-      expect: { ok: false, class: 'provider_error', code: 'missing_access_token', shape: 'json{expires_in,token_type}' },
+      expect: {
+        ok: false,
+        class: 'provider_error',
+        code: 'missing_access_token',
+        shape: 'json{expires_in,token_type}',
+      },
     },
     {
       name: '200 with a non-JSON body',
@@ -163,7 +183,12 @@ export const oauth2Fixtures: ProviderFixtures = {
       status: 400,
       headers: JSON_HEADERS,
       body: { error: 'quota_exhausted_for_tenant', detail: 'x' },
-      expect: { ok: false, class: 'provider_error', code: 'quota_exhausted_for_tenant', shape: 'json{detail,error}' },
+      expect: {
+        ok: false,
+        class: 'provider_error',
+        code: 'quota_exhausted_for_tenant',
+        shape: 'json{detail,error}',
+      },
     },
     {
       name: 'error code that is an Object.prototype key',
@@ -193,11 +218,28 @@ export const oauth2Fixtures: ProviderFixtures = {
       secrets: [LEAKED],
     },
     {
+      name: 'long words without digits are not mistaken for tokens',
+      status: 400,
+      headers: JSON_HEADERS,
+      body: { error: 'invalid_client', error_description: 'client_authentication_failed_for_this_request' },
+      expect: {
+        ok: false,
+        class: 'integration_error',
+        code: 'invalid_client',
+        description: 'client_authentication_failed_for_this_request',
+      },
+    },
+    {
       name: 'long description is truncated to 200 chars',
       status: 400,
       headers: JSON_HEADERS,
       body: { error: 'invalid_grant', error_description: 'expired '.repeat(60) },
-      expect: { ok: false, class: 'reauth_required', code: 'invalid_grant', description: 'expired '.repeat(25) },
+      expect: {
+        ok: false,
+        class: 'reauth_required',
+        code: 'invalid_grant',
+        description: 'expired '.repeat(25),
+      },
     },
   ],
 };

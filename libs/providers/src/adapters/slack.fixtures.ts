@@ -69,7 +69,12 @@ export const slackFixtures: ProviderFixtures = {
       status: 200,
       headers: JSON_HEADERS,
       body: { ok: false, error: 'team_added_to_org', warning: 'superfluous_charset' },
-      expect: { ok: false, class: 'provider_error', code: 'team_added_to_org', shape: 'json{error,ok,warning}' },
+      expect: {
+        ok: false,
+        class: 'provider_error',
+        code: 'team_added_to_org',
+        shape: 'json{error,ok,warning}',
+      },
     },
     {
       name: 'ok:false without error',

@@ -44,7 +44,9 @@ export class SlackAdapter extends StandardAdapter {
     const body = parseBody(answer.headers, answer.bodyText);
     if (answer.status === 200 && body.kind === 'json' && body.value.ok === true) return { ok: true };
     const result = this.classify(answer);
-    return result.ok ? { ok: false, failure: this.failure(answer, 'provider_error', 'unexpected_answer', undefined, body) } : result;
+    return result.ok
+      ? { ok: false, failure: this.failure(answer, 'provider_error', 'unexpected_answer', undefined, body) }
+      : result;
   }
 
   protected override revokeAuth(): oauth.ClientAuth {

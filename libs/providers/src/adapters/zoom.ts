@@ -23,7 +23,8 @@ export class ZoomAdapter extends StandardAdapter {
 
   protected override readError(body: JsonObject): ErrorFields | undefined {
     const raw = body.code ?? body.error;
-    const numeric = typeof raw === 'number' || (typeof raw === 'string' && /^\d+$/.test(raw)) ? String(raw) : undefined;
+    const numeric =
+      typeof raw === 'number' || (typeof raw === 'string' && /^\d+$/.test(raw)) ? String(raw) : undefined;
     const code = stringField(body, 'error') ?? numeric;
     if (code === undefined) return undefined;
     const description = stringField(body, 'reason') ?? stringField(body, 'error_description');

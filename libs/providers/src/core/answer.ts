@@ -2,7 +2,8 @@
 
 export type JsonObject = Record<string, unknown>;
 
-export type ParsedBody = { kind: 'json'; value: JsonObject } | { kind: 'other'; contentType: string; length: number };
+export type ParsedBody =
+  { kind: 'json'; value: JsonObject } | { kind: 'other'; contentType: string; length: number };
 
 export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -38,7 +39,12 @@ export function stringField(body: JsonObject, key: string): string | undefined {
 /** A non-negative number of seconds, also from numeric strings (some providers quote numbers). */
 export function secondsField(body: JsonObject, key: string): number | null {
   const value = body[key];
-  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && value.trim() !== ''
+        ? Number(value)
+        : NaN;
   return Number.isFinite(n) && n >= 0 ? Math.floor(n) : null;
 }
 
@@ -62,14 +68,20 @@ const TOKENISH = /[A-Za-z0-9._~+/=-]{24,}/g;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * A provider description made safe to store: secrets we know are cut out, any other long token-like run is
- * redacted (UUIDs such as Microsoft trace IDs are kept), then truncated to 200 characters.
+ * A provider description made safe to store: secrets we know are cut out, any other long token-like run
+ * (24+ token characters mixing letters and digits) is redacted, UUIDs such as Microsoft trace IDs are kept;
+ * then truncated to 200 characters.
  */
-export function safeDescription(text: string | undefined, secrets: readonly string[] = []): string | undefined {
+export function safeDescription(
+  text: string | undefined,
+  secrets: readonly string[] = [],
+): string | undefined {
   if (text === undefined) return undefined;
   let out = text;
   for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  out = out.replace(TOKENISH, (run) => (UUID.test(run) ? run : '[redacted]'));
+  out = out.replace(TOKENISH, (run) =>
+    UUID.test(run) || !/[0-9]/.test(run) || !/[A-Za-z]/.test(run) ? run : '[redacted]',
+  );
   return out.length > 200 ? out.slice(0, 200) : out;
 }
 

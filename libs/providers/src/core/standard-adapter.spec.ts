@@ -52,7 +52,10 @@ describe('StandardAdapter request building', () => {
   it('client_secret_basic: credentials form-urlencoded, then base64 (RFC 6749 §2.3.1), not in the body', async () => {
     const { result, call } = await send('oauth2', request('client_secret_basic'));
     expect(result.ok).toBe(true);
-    const decoded = Buffer.from((call.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString();
+    const decoded = Buffer.from(
+      (call.headers.authorization ?? '').replace(/^Basic /, ''),
+      'base64',
+    ).toString();
     expect(decoded).toBe('my+client%3Aid:s3cr%25t%2B%2F%3D');
     const params = new URLSearchParams(call.body);
     expect(Object.fromEntries(params)).toEqual({ refresh_token: 'rt-0', grant_type: 'refresh_token' });
@@ -78,26 +81,40 @@ describe('StandardAdapter request building', () => {
     expect(JSON.parse(call.body)).toEqual({ refresh_token: 'rt-0', grant_type: 'refresh_token' });
     expect(call.headers.authorization).toMatch(/^Basic /);
     const atlassian = await send('atlassian', request('client_secret_post'));
-    expect(JSON.parse(atlassian.call.body)).toMatchObject({ client_id: 'my client:id', grant_type: 'refresh_token' });
+    expect(JSON.parse(atlassian.call.body)).toMatchObject({
+      client_id: 'my client:id',
+      grant_type: 'refresh_token',
+    });
   });
 
   it('refuses plain http to a non-loopback host without sending anything', async () => {
     const fake = recordingFetch(OK);
     const adapter = createDefaultRegistry({ fetch: fake.impl }).get('oauth2');
-    const result = await adapter.refresh(request('client_secret_post', { endpoints: { tokenUrl: 'http://as.example.test/t' } }));
+    const result = await adapter.refresh(
+      request('client_secret_post', { endpoints: { tokenUrl: 'http://as.example.test/t' } }),
+    );
     expect(fake.calls).toHaveLength(0);
-    expect(result).toMatchObject({ ok: false, failure: { class: 'integration_error', httpStatus: null, ambiguous: false } });
+    expect(result).toMatchObject({
+      ok: false,
+      failure: { class: 'integration_error', httpStatus: null, ambiguous: false },
+    });
   });
 
   it('scrubs the client secret and refresh token out of an echoed description', async () => {
     const secretish = request('client_secret_post', { clientSecret: 'abc-secret', refreshToken: 'rt.short' });
     const echo = () =>
-      new Response(JSON.stringify({ error: 'invalid_grant', error_description: 'rt.short for abc-secret is dead' }), {
-        status: 400,
-        headers: { 'content-type': 'application/json' },
-      });
+      new Response(
+        JSON.stringify({ error: 'invalid_grant', error_description: 'rt.short for abc-secret is dead' }),
+        {
+          status: 400,
+          headers: { 'content-type': 'application/json' },
+        },
+      );
     const { result } = await send('oauth2', secretish, echo);
-    expect(result).toMatchObject({ ok: false, failure: { description: '[redacted] for [redacted] is dead' } });
+    expect(result).toMatchObject({
+      ok: false,
+      failure: { description: '[redacted] for [redacted] is dead' },
+    });
   });
 });
 
@@ -105,8 +122,8 @@ describe('StandardAdapter transport failures', () => {
   const hanging: typeof fetch = (_input, init) =>
     new Promise((_resolve, reject) => {
       const signal = init?.signal;
-      if (signal?.aborted) reject(signal.reason);
-      signal?.addEventListener('abort', () => reject(signal.reason));
+      if (signal?.aborted) reject(signal.reason as Error);
+      signal?.addEventListener('abort', () => reject(signal.reason as Error));
     });
 
   it('times out after timeoutMs: transient, code timeout, ambiguous', async () => {
@@ -123,18 +140,25 @@ describe('StandardAdapter transport failures', () => {
   it("honours the caller's signal", async () => {
     const controller = new AbortController();
     const adapter = createDefaultRegistry({ fetch: hanging }).get('slack');
-    const pending = adapter.refresh(request('client_secret_basic', { timeoutMs: 10_000, signal: controller.signal }));
+    const pending = adapter.refresh(
+      request('client_secret_basic', { timeoutMs: 10_000, signal: controller.signal }),
+    );
     controller.abort();
     expect(await pending).toMatchObject({ ok: false, failure: { code: 'aborted', ambiguous: true } });
   });
 
   it('maps errno codes: refused is not ambiguous, reset is', async () => {
-    const failing = (code: string): typeof fetch => () =>
-      Promise.reject(new TypeError('fetch failed', { cause: Object.assign(new Error('x'), { code }) }));
+    const failing =
+      (code: string): typeof fetch =>
+      () =>
+        Promise.reject(new TypeError('fetch failed', { cause: Object.assign(new Error('x'), { code }) }));
     const refused = await createDefaultRegistry({ fetch: failing('ECONNREFUSED') })
       .get('oauth2')
       .refresh(request('client_secret_basic'));
-    expect(refused).toMatchObject({ ok: false, failure: { code: 'connect_failed', subCode: 'ECONNREFUSED', ambiguous: false } });
+    expect(refused).toMatchObject({
+      ok: false,
+      failure: { code: 'connect_failed', subCode: 'ECONNREFUSED', ambiguous: false },
+    });
     const reset = await createDefaultRegistry({ fetch: failing('UND_ERR_SOCKET') })
       .get('oauth2')
       .refresh(request('client_secret_basic'));
@@ -162,7 +186,11 @@ describe('revoke', () => {
 
   it('without a revoke URL answers revocation_unsupported', async () => {
     const adapter = createDefaultRegistry({ fetch: recordingFetch(OK).impl }).get('github');
-    const result = await adapter.revoke?.({ ...request('client_secret_post'), token: 't', tokenTypeHint: 'access_token' });
+    const result = await adapter.revoke?.({
+      ...request('client_secret_post'),
+      token: 't',
+      tokenTypeHint: 'access_token',
+    });
     expect(result).toMatchObject({ ok: false, failure: { code: 'revocation_unsupported' } });
   });
 
@@ -175,6 +203,9 @@ describe('revoke', () => {
       token: 't',
       tokenTypeHint: 'refresh_token',
     });
-    expect(result).toMatchObject({ ok: false, failure: { class: 'transient', code: 'http_503', retryAfterSeconds: 5 } });
+    expect(result).toMatchObject({
+      ok: false,
+      failure: { class: 'transient', code: 'http_503', retryAfterSeconds: 5 },
+    });
   });
 });

@@ -32,7 +32,13 @@ import {
   shapeOf,
   stringField,
 } from './answer';
-import { AMBIGUOUS_CODES, AMBIGUOUS_STATUSES, type CodeTable, lookup, STANDARD_CODES } from './standard-errors';
+import {
+  AMBIGUOUS_CODES,
+  AMBIGUOUS_STATUSES,
+  type CodeTable,
+  lookup,
+  STANDARD_CODES,
+} from './standard-errors';
 import { fetchAnswer, signalsFor, TransportFailure } from './transport';
 
 export interface AdapterDeps {
@@ -87,7 +93,12 @@ export class StandardAdapter implements ProviderAdapter {
     if (!url) {
       return {
         ok: false,
-        failure: { class: 'integration_error', code: 'revocation_unsupported', httpStatus: null, ambiguous: false },
+        failure: {
+          class: 'integration_error',
+          code: 'revocation_unsupported',
+          httpStatus: null,
+          ambiguous: false,
+        },
       };
     }
     const sent = await this.send(req, { url, ...req }, (as, client, auth, options) =>
@@ -105,7 +116,11 @@ export class StandardAdapter implements ProviderAdapter {
     const body = parseBody(answer.headers, answer.bodyText);
     const fields = body.kind === 'json' ? this.readError(body.value) : undefined;
     const cls = fields && this.errorClass(fields, answer);
-    const fail = (klass: FailureClass, code: string, extra: Partial<ProviderFailure> = {}): RefreshResult => ({
+    const fail = (
+      klass: FailureClass,
+      code: string,
+      extra: Partial<ProviderFailure> = {},
+    ): RefreshResult => ({
       ok: false,
       failure: this.failure(answer, klass, code, fields, body, extra),
     });
@@ -114,7 +129,8 @@ export class StandardAdapter implements ProviderAdapter {
     if (cls === 'rate_limited') return fail(cls, fields?.code ?? 'rate_limited');
     if (answer.status >= 500) return fail('transient', fields?.code ?? `http_${answer.status}`);
     if (body.kind === 'other') return this.classifyNonJson(answer, body);
-    if (fields) return cls ? fail(cls, fields.code) : fail('provider_error', fields.code, { shape: shapeOf(body) });
+    if (fields)
+      return cls ? fail(cls, fields.code) : fail('provider_error', fields.code, { shape: shapeOf(body) });
     if (answer.status >= 200 && answer.status < 300) {
       const tokens = this.readTokens(body.value);
       if (tokens) return { ok: true, tokens, httpStatus: answer.status };
@@ -134,7 +150,11 @@ export class StandardAdapter implements ProviderAdapter {
 
   /** Provider table first (sub-code, then code), then the standard table; undefined = unrecognised. */
   protected errorClass(fields: ErrorFields, _answer: RawAnswer): FailureClass | undefined {
-    return lookup(this.codes, fields.subCode) ?? lookup(this.codes, fields.code) ?? lookup(STANDARD_CODES, fields.code);
+    return (
+      lookup(this.codes, fields.subCode) ??
+      lookup(this.codes, fields.code) ??
+      lookup(STANDARD_CODES, fields.code)
+    );
   }
 
   /** A non-JSON body (HTML error page, garbage, empty) below 500. */
@@ -161,7 +181,9 @@ export class StandardAdapter implements ProviderAdapter {
   protected classifyRevoke(answer: RawAnswer): RevokeResult {
     if (answer.status >= 200 && answer.status < 300) return { ok: true };
     const result = this.classify(answer);
-    return result.ok ? { ok: false, failure: this.failure(answer, 'provider_error', `http_${answer.status}`) } : result;
+    return result.ok
+      ? { ok: false, failure: this.failure(answer, 'provider_error', `http_${answer.status}`) }
+      : result;
   }
 
   protected revokeAuth(auth: oauth.ClientAuth): oauth.ClientAuth {
@@ -182,7 +204,8 @@ export class StandardAdapter implements ProviderAdapter {
       class: klass,
       code,
       httpStatus: answer.status,
-      ambiguous: klass === 'transient' && (AMBIGUOUS_STATUSES.has(answer.status) || AMBIGUOUS_CODES.has(code)),
+      ambiguous:
+        klass === 'transient' && (AMBIGUOUS_STATUSES.has(answer.status) || AMBIGUOUS_CODES.has(code)),
     };
     if (fields?.subCode !== undefined) failure.subCode = fields.subCode;
     const description = safeDescription(fields?.description);
@@ -193,7 +216,10 @@ export class StandardAdapter implements ProviderAdapter {
     return { ...failure, ...extra };
   }
 
-  private scrub(failure: ProviderFailure, secrets: { clientSecret: string; refreshToken?: string; token?: string }) {
+  private scrub(
+    failure: ProviderFailure,
+    secrets: { clientSecret: string; refreshToken?: string; token?: string },
+  ) {
     if (failure.description === undefined) return failure;
     const known = [secrets.clientSecret, secrets.refreshToken ?? '', secrets.token ?? ''];
     return { ...failure, description: safeDescription(failure.description, known) };
@@ -215,7 +241,9 @@ export class StandardAdapter implements ProviderAdapter {
     try {
       url = new URL(out.url);
     } catch {
-      return { failure: { class: 'integration_error', code: 'invalid_endpoint', httpStatus: null, ambiguous: false } };
+      return {
+        failure: { class: 'integration_error', code: 'invalid_endpoint', httpStatus: null, ambiguous: false },
+      };
     }
     const as: oauth.AuthorizationServer = {
       issuer: url.origin,

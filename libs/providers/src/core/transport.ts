@@ -22,10 +22,13 @@ const NOT_SENT = new Set([
   'CERT_HAS_EXPIRED',
 ]);
 
+/** The errno along the cause chain. Duck-typed: fetch errors may come from another realm (jest's vm). */
 function errnoOf(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
+  let e: unknown = err;
+  for (let depth = 0; typeof e === 'object' && e !== null && depth < 4; depth++) {
+    const { code, cause } = e as { code?: unknown; cause?: unknown };
     if (typeof code === 'string') return code;
+    e = cause;
   }
   return undefined;
 }
@@ -37,13 +40,16 @@ export interface Signals {
 }
 
 export function signalsFor(timeoutMs: number, caller?: AbortSignal): Signals {
-  const timeout = AbortSignal.timeout(timeoutMs);
+  // AbortSignal.timeout throws on negative values: a bad timeout becomes an immediate timeout, never a throw.
+  const timeout = AbortSignal.timeout(Number.isFinite(timeoutMs) && timeoutMs > 0 ? Math.ceil(timeoutMs) : 0);
   return { timeout, caller, combined: caller ? AbortSignal.any([timeout, caller]) : timeout };
 }
 
 export function transportFailure(err: unknown, signals: Signals): ProviderFailure {
-  if (signals.timeout.aborted) return { class: 'transient', code: 'timeout', httpStatus: null, ambiguous: true };
-  if (signals.caller?.aborted) return { class: 'transient', code: 'aborted', httpStatus: null, ambiguous: true };
+  if (signals.timeout.aborted)
+    return { class: 'transient', code: 'timeout', httpStatus: null, ambiguous: true };
+  if (signals.caller?.aborted)
+    return { class: 'transient', code: 'aborted', httpStatus: null, ambiguous: true };
   const errno = errnoOf(err);
   if (errno !== undefined && NOT_SENT.has(errno)) {
     return { class: 'transient', code: 'connect_failed', subCode: errno, httpStatus: null, ambiguous: false };

@@ -1,0 +1,37 @@
+import type { ConnectionOptions } from 'bullmq';
+
+/** BullMQ queues and their payloads. Payloads carry IDs only, never a secret: failed jobs stay in Redis. */
+export const REFRESH_QUEUE = 'refresh';
+export const WEBHOOK_QUEUE = 'webhooks';
+
+export interface RefreshJob {
+  connectionId: string;
+  /** When the connection was due (epoch ms), for the lag metric. */
+  dueAt: number;
+}
+
+export interface WebhookJob {
+  /** Event type and IDs of what it is about; the receiver reads details from the API. */
+  type: 'connection.needs_reauth' | 'integration.credentials_rejected';
+  occurredAt: string;
+  data: Record<string, string>;
+}
+
+/** BullMQ's connection settings from REDIS_URL (BullMQ needs `maxRetriesPerRequest: null`). */
+export function bullConnection(redisUrl: string): ConnectionOptions {
+  const u = new URL(redisUrl);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    maxRetriesPerRequest: null,
+  };
+}
+
+/** The job ID makes duplicates collapse: one job per connection and due time. */
+export function refreshJobId(connectionId: string, dueAt: Date): string {
+  return `${connectionId}-${dueAt.getTime()}`;
+}

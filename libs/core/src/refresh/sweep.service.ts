@@ -1,0 +1,59 @@
+import type { Queue } from 'bullmq';
+import type { RefreshRepository } from '@vault/persistence';
+import type { VaultConfig } from '../config/vault-config';
+import { refreshJobId, type RefreshJob } from '../jobs/queues';
+
+/**
+ * The scheduler sweep (design section 4): claims connections due within the lookahead, in batches, with
+ * SKIP LOCKED so any number of workers share the work, and enqueues one delayed BullMQ job per connection
+ * and due time (the job ID collapses duplicates). PostgreSQL stays the source of truth: a job lost with Redis
+ * is claimed again once its lease has passed.
+ */
+export class SweepService {
+  private running = false;
+
+  constructor(
+    private readonly repo: RefreshRepository,
+    private readonly queue: Queue<RefreshJob>,
+    private readonly config: VaultConfig,
+  ) {}
+
+  /** One sweep: claims until nothing due is left (bounded rounds). Returns how many jobs it enqueued. */
+  async sweep(maxRounds = 20): Promise<number> {
+    if (this.running) return 0;
+    this.running = true;
+    try {
+      let total = 0;
+      for (let round = 0; round < maxRounds; round++) {
+        const now = Date.now();
+        const horizon = new Date(now + this.config.SWEEP_LOOKAHEAD_SECONDS * 1000);
+        const lease = new Date(horizon.getTime() + this.config.REFRESH_CLAIM_LEASE_SECONDS * 1000);
+        const claimed = await this.repo.claimDue(horizon, lease, this.config.SWEEP_BATCH_SIZE);
+        if (claimed.length === 0) break;
+        try {
+          await this.queue.addBulk(
+            claimed.map((c) => ({
+              name: 'refresh',
+              data: { connectionId: c.id, dueAt: c.dueAt.getTime() },
+              opts: {
+                jobId: refreshJobId(c.id, c.dueAt),
+                delay: Math.max(0, c.dueAt.getTime() - now),
+                removeOnComplete: true,
+                removeOnFail: true,
+                attempts: 1,
+              },
+            })),
+          );
+        } catch (err) {
+          await this.repo.releaseClaim(claimed.map((c) => c.id));
+          throw err;
+        }
+        total += claimed.length;
+        if (claimed.length < this.config.SWEEP_BATCH_SIZE) break;
+      }
+      return total;
+    } finally {
+      this.running = false;
+    }
+  }
+}

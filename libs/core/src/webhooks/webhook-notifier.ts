@@ -1,0 +1,59 @@
+import { Logger } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import type { WebhookJob } from '../jobs/queues';
+import type { RefreshEvents } from '../refresh/refresh.service';
+
+/**
+ * Turns refresh events into webhook jobs (delivered by the worker with retries). Without WEBHOOK_URL the
+ * events stay in the connection history and metrics only.
+ */
+export class WebhookNotifier implements RefreshEvents {
+  private readonly logger = new Logger('Webhooks');
+
+  constructor(private readonly queue: Queue | null) {}
+
+  needsReauth(e: {
+    connectionId: string;
+    tenantId: string;
+    integration: string;
+    provider: string;
+    reason: string;
+  }): void {
+    this.enqueue({
+      type: 'connection.needs_reauth',
+      occurredAt: new Date().toISOString(),
+      data: {
+        connection_id: e.connectionId,
+        tenant_id: e.tenantId,
+        integration: e.integration,
+        provider: e.provider,
+        reason: e.reason,
+      },
+    });
+  }
+
+  integrationRejected(e: {
+    integrationId: string;
+    integration: string;
+    provider: string;
+    reason: string;
+  }): void {
+    this.enqueue({
+      type: 'integration.credentials_rejected',
+      occurredAt: new Date().toISOString(),
+      data: { integration: e.integration, provider: e.provider, reason: e.reason },
+    });
+  }
+
+  private enqueue(job: WebhookJob): void {
+    if (!this.queue) return;
+    this.queue
+      .add(job.type, job, {
+        attempts: 12,
+        backoff: { type: 'exponential', delay: 5_000 },
+        removeOnComplete: 1000,
+        removeOnFail: 5000,
+      })
+      .catch((err: unknown) => this.logger.error({ err, type: job.type }, 'could not enqueue a webhook'));
+  }
+}

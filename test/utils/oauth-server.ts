@@ -1,0 +1,125 @@
+/**
+ * A real OAuth 2.0 authorization server for tests: oidc-provider on 127.0.0.1:<random port>, memory adapter,
+ * refresh-token rotation with reuse detection (reuse revokes the whole grant), revocation enabled, refresh
+ * tokens minted through the models (providers.md §7.2 A, §7.3). Shared with the refresh-race tests.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Provider from 'oidc-provider';
+import { applyFault, type Fault, Hangs, readBody } from './provider-emulators';
+
+export type { Fault } from './provider-emulators';
+
+export interface OAuthServerOptions {
+  /** rotateRefreshToken; default true. */
+  rotate?: boolean;
+  /** Access token TTL in seconds; default 60. */
+  accessTokenTtl?: number;
+  faults?: Fault[];
+}
+
+export interface OAuthServer {
+  issuer: string;
+  tokenUrl: string;
+  revokeUrl: string;
+  clientId: string;
+  clientSecret: string;
+  mintRefreshToken(accountId?: string): Promise<string>;
+  /** POSTs to the token endpoint with grant_type=refresh_token, faulted ones included. */
+  readonly tokenCalls: number;
+  /** Refresh tokens presented again after they were used ("refresh token already used": the grant is revoked). */
+  readonly reuseDetections: number;
+  faults: Fault[];
+  close(): Promise<void>;
+}
+
+const CLIENT_ID = 'vault';
+const CLIENT_SECRET = 'vault-secret';
+
+export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<OAuthServer> {
+  const faults = opts.faults ?? [];
+  const hangs = new Hangs();
+  let tokenCalls = 0;
+  let reuseDetections = 0;
+
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: CLIENT_ID,
+        client_secret: CLIENT_SECRET,
+        token_endpoint_auth_method: 'client_secret_post', // oidc-provider accepts Basic for it too
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: ['http://127.0.0.1:9999/cb'],
+      },
+    ],
+    cookies: { keys: ['test-only-cookie-key'] },
+    features: { revocation: { enabled: true }, devInteractions: { enabled: true } },
+    pkce: { required: () => false },
+    rotateRefreshToken: opts.rotate ?? true,
+    ttl: { AccessToken: opts.accessTokenTtl ?? 60, IdToken: 3600, RefreshToken: 3600, Grant: 86_400 },
+    findAccount: (_ctx, sub) => Promise.resolve({ accountId: sub, claims: () => Promise.resolve({ sub }) }),
+  });
+
+  provider.on('grant.error', (_ctx, err) => {
+    if ((err as { error_detail?: string }).error_detail === 'refresh token already used') reuseDetections++;
+  });
+
+  provider.use(async (ctx, next) => {
+    if (ctx.method !== 'POST' || ctx.path !== '/token') return next();
+    const fault = faults.shift();
+    if (fault && !('hangMs' in fault)) {
+      // The fault answers instead of the provider: read the body here to count the call.
+      const params = new URLSearchParams(await readBody(ctx.req));
+      if (params.get('grant_type') === 'refresh_token') tokenCalls++;
+      ctx.respond = false;
+      await applyFault(fault, ctx.req, ctx.res, hangs);
+      return;
+    }
+    try {
+      await next();
+    } finally {
+      const params = (ctx as { oidc?: { params?: { grant_type?: unknown } } }).oidc?.params;
+      if (params?.grant_type === 'refresh_token') tokenCalls++;
+    }
+    // A hang delays the answer of a request that was processed: a rotation the client never receives.
+    if (fault) await applyFault(fault, ctx.req, ctx.res, hangs);
+  });
+  const handle = provider.callback();
+  server.on('request', (req, res) => void handle(req, res));
+
+  async function mintRefreshToken(accountId = 'user-1'): Promise<string> {
+    const scope = 'openid offline_access';
+    const client = await provider.Client.find(CLIENT_ID);
+    if (!client) throw new Error('test client missing');
+    const grant = new provider.Grant({ accountId, clientId: CLIENT_ID });
+    grant.addOIDCScope(scope);
+    const grantId = await grant.save();
+    return new provider.RefreshToken({ accountId, client, grantId, scope, gty: 'authorization_code' }).save();
+  }
+
+  return {
+    issuer,
+    tokenUrl: `${issuer}/token`,
+    revokeUrl: `${issuer}/token/revocation`,
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    mintRefreshToken,
+    get tokenCalls() {
+      return tokenCalls;
+    },
+    get reuseDetections() {
+      return reuseDetections;
+    },
+    faults,
+    close: () => {
+      hangs.clear();
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
