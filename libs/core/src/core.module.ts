@@ -44,11 +44,14 @@ class RedisCloser implements OnApplicationShutdown {
 export class CoreModule {
   static forRoot(options: { config: VaultConfig; processName: string }): DynamicModule {
     const { config } = options;
+    const queues = BullModule.registerQueue({ name: REFRESH_QUEUE }, { name: WEBHOOK_QUEUE });
     return {
       module: CoreModule,
       global: true,
       imports: [
         PersistenceModule.forRoot({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }),
+        BullModule.forRoot({ connection: bullConnection(config.REDIS_URL), prefix: `${config.REDIS_PREFIX}:bull` }),
+        queues,
       ],
       providers: [
         { provide: VAULT_CONFIG, useValue: config },
@@ -190,7 +193,7 @@ export class CoreModule {
         StatsService,
         RefreshService,
         WebhookNotifier,
-        BullModule,
+        queues,
       ],
     };
   }
