@@ -1,9 +1,10 @@
 'use strict';
 /**
  * Preloaded (`node -r bench/profile-hook.js ...`) into the vault API by `BENCH_PROFILE=1 npm run bench:token`
- * so that only the load phase is profiled, not start-up or seeding:
- *   first SIGUSR2  -> start the V8 CPU profiler;
- *   second SIGUSR2 -> stop it and write the profile to $BENCH_PROFILE_FILE (Chrome DevTools .cpuprofile).
+ * so that only the load phase is profiled, not start-up or seeding (SIGWINCH because Nest's shutdown hooks
+ * already listen to SIGUSR1/SIGUSR2 and the others, and its default action is to do nothing):
+ *   first SIGWINCH  -> start the V8 CPU profiler;
+ *   second SIGWINCH -> stop it and write the profile to $BENCH_PROFILE_FILE (Chrome DevTools .cpuprofile).
  */
 const fs = require('node:fs');
 const inspector = require('node:inspector');
@@ -12,7 +13,7 @@ const session = new inspector.Session();
 session.connect();
 let running = false;
 
-process.on('SIGUSR2', () => {
+process.on('SIGWINCH', () => {
   if (!running) {
     running = true;
     session.post('Profiler.enable', () =>

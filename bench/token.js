@@ -629,10 +629,10 @@ async function main() {
     child: api,
     idsFile,
     headers: { authorization: `Bearer ${apiKey}` },
-    beforeMax: cfg.profile ? async () => api.proc.kill('SIGUSR2') : undefined,
+    beforeMax: cfg.profile ? async () => api.proc.kill('SIGWINCH') : undefined,
     afterMax: cfg.profile
       ? async () => {
-          api.proc.kill('SIGUSR2');
+          api.proc.kill('SIGWINCH');
           await waitFile(`${profileFile}.done`, 30_000);
           fs.rmSync(`${profileFile}.done`);
         }

@@ -30,6 +30,12 @@ export interface OAuthServer {
   /** Refresh tokens presented again after they were used ("refresh token already used": the grant is revoked). */
   readonly reuseDetections: number;
   faults: Fault[];
+  /** While true, every token-endpoint call answers 503 (an outage); calls are still counted. */
+  outage: boolean;
+  /** Whether the server accepts this access token (issued by it, not expired, grant not revoked). */
+  accepts(accessToken: string): Promise<boolean>;
+  /** Revokes the grant of a refresh token at the provider (RFC 7009), as an end user removing access would. */
+  revoke(refreshToken: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -69,9 +75,12 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
     if ((err as { error_detail?: string }).error_detail === 'refresh token already used') reuseDetections++;
   });
 
+  const state = { outage: false };
   provider.use(async (ctx, next) => {
     if (ctx.method !== 'POST' || ctx.path !== '/token') return next();
-    const fault = faults.shift();
+    const fault: Fault | undefined = state.outage
+      ? { status: 503, body: '<html>Service Unavailable</html>' }
+      : faults.shift();
     if (fault && !('hangMs' in fault)) {
       // The fault answers instead of the provider: read the body here to count the call.
       const params = new URLSearchParams(await readBody(ctx.req));
@@ -116,6 +125,30 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
       return reuseDetections;
     },
     faults,
+    get outage() {
+      return state.outage;
+    },
+    set outage(v: boolean) {
+      state.outage = v;
+    },
+    async accepts(accessToken: string): Promise<boolean> {
+      const token = await provider.AccessToken.find(accessToken);
+      if (!token || token.isExpired) return false;
+      return Boolean(await provider.Grant.find(token.grantId ?? ''));
+    },
+    async revoke(refreshToken: string): Promise<void> {
+      const res = await fetch(`${issuer}/token/revocation`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          token: refreshToken,
+          token_type_hint: 'refresh_token',
+          client_id: CLIENT_ID,
+          client_secret: CLIENT_SECRET,
+        }),
+      });
+      if (res.status !== 200) throw new Error(`revocation answered ${res.status}`);
+    },
     close: () => {
       hangs.clear();
       server.closeAllConnections();

@@ -1,0 +1,83 @@
+import { Client } from 'pg';
+import type { TestApi } from './api';
+
+/** Helpers shared by the refresh scenarios. */
+export async function createIntegration(
+  api: { call: TestApi['call'] },
+  body: Record<string, unknown>,
+): Promise<void> {
+  const res = await api.call('POST', '/v1/integrations', body);
+  if (res.status !== 201) throw new Error(`integration not created: ${res.status} ${res.raw}`);
+}
+
+/** Imports a grant whose access token is already expired (or absent): the next read must refresh. */
+export async function importStale(
+  api: { call: TestApi['call'] },
+  integration: string,
+  refreshToken: string,
+  externalId: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  const res = await api.call('POST', '/v1/connections', {
+    integration,
+    tenant_id: 'tenant-1',
+    external_id: externalId,
+    refresh_token: refreshToken,
+    access_token: `stale-${externalId}`,
+    expires_at: new Date(Date.now() - 60_000).toISOString(),
+    ...extra,
+  });
+  if (res.status !== 201) throw new Error(`connection not imported: ${res.status} ${res.raw}`);
+  return res.body.id as string;
+}
+
+export async function query<T = Record<string, unknown>>(
+  url: string,
+  text: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(text, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 20_000,
+  everyMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** HTTP helper against a real process. */
+export function httpCaller(baseUrl: string, key: string): TestApi['call'] {
+  return async (method, url, body, k = key) => {
+    const headers: Record<string, string> = {};
+    if (k !== null) headers.authorization = `Bearer ${k}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(baseUrl + url, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const raw = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      // not JSON
+    }
+    return { status: res.status, body: parsed, headers: Object.fromEntries(res.headers), raw };
+  };
+}
