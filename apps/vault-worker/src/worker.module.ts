@@ -7,10 +7,10 @@ import {
   REFRESH_QUEUE,
   SweepService,
   loggerParams,
+  type RefreshJobSink,
   type VaultConfig,
 } from '@vault/core';
 import { RefreshRepository } from '@vault/persistence';
-import type { Queue } from 'bullmq';
 import { LoggerModule } from 'nestjs-pino';
 import { RefreshProcessor } from './processors/refresh.processor';
 import { WebhookProcessor } from './processors/webhook.processor';
@@ -31,7 +31,8 @@ export class WorkerModule {
       providers: [
         {
           provide: SweepService,
-          useFactory: (repo: RefreshRepository, queue: Queue) => new SweepService(repo, queue, config),
+          useFactory: (repo: RefreshRepository, queue: RefreshJobSink) =>
+            new SweepService(repo, queue, config),
           inject: [RefreshRepository, getQueueToken(REFRESH_QUEUE)],
         },
         RefreshProcessor,

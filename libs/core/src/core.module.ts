@@ -50,7 +50,10 @@ export class CoreModule {
       global: true,
       imports: [
         PersistenceModule.forRoot({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }),
-        BullModule.forRoot({ connection: bullConnection(config.REDIS_URL), prefix: `${config.REDIS_PREFIX}:bull` }),
+        BullModule.forRoot({
+          connection: bullConnection(config.REDIS_URL),
+          prefix: `${config.REDIS_PREFIX}:bull`,
+        }),
         queues,
       ],
       providers: [

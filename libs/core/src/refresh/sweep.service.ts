@@ -1,7 +1,12 @@
-import type { Queue } from 'bullmq';
+import type { JobsOptions } from 'bullmq';
 import type { RefreshRepository } from '@vault/persistence';
 import type { VaultConfig } from '../config/vault-config';
 import { refreshJobId, type RefreshJob } from '../jobs/queues';
+
+/** The part of a BullMQ queue the sweep uses. */
+export interface RefreshJobSink {
+  addBulk(jobs: { name: string; data: RefreshJob; opts: JobsOptions }[]): Promise<unknown>;
+}
 
 /**
  * The scheduler sweep (design section 4): claims connections due within the lookahead, in batches, with
@@ -14,7 +19,7 @@ export class SweepService {
 
   constructor(
     private readonly repo: RefreshRepository,
-    private readonly queue: Queue<RefreshJob>,
+    private readonly queue: RefreshJobSink,
     private readonly config: VaultConfig,
   ) {}
 
