@@ -88,16 +88,6 @@ export class ImportConnectionDto extends GrantDto {
   metadata?: Record<string, unknown>;
 }
 
-export class TokenQueryDto {
-  @ApiPropertyOptional({ default: 60, description: 'The token must stay valid at least this many seconds.' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(86400)
-  min_ttl?: number;
-}
-
 export class PageQueryDto {
   @ApiPropertyOptional()
   @IsOptional()

@@ -28,18 +28,17 @@ export class ApiKeysService {
   }
 
   async authenticate(rawKey: string): Promise<Principal | null> {
-    const hash = ApiKeysService.hash(rawKey);
-    const cacheKey = hash.toString('base64');
     const now = Date.now();
-    const hit = this.cache.get(cacheKey);
+    const hit = this.cache.get(rawKey);
     if (hit && hit.expires > now) return hit.principal;
+    const hash = ApiKeysService.hash(rawKey);
     const row = await this.repo.findActiveByHash(hash);
     const principal =
       row && row.keyHash.length === hash.length && timingSafeEqual(row.keyHash, hash)
         ? Object.freeze({ keyId: row.id, scopes: Object.freeze([...row.scopes]), tenantId: row.tenantId })
         : null;
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
-    this.cache.set(cacheKey, { principal, expires: now + CACHE_TTL_MS });
+    this.cache.set(rawKey, { principal, expires: now + CACHE_TTL_MS });
     return principal;
   }
 

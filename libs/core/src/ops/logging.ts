@@ -1,3 +1,4 @@
+import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import type { VaultConfig } from '../config/vault-config';
 
@@ -27,6 +28,9 @@ export const REDACT_PATHS = [
 /** Structured JSON logs (pino) with redaction; request lines carry method, route, status and time only. */
 export function loggerParams(config: VaultConfig, processName: string): Params {
   return {
+    // The token read is the hot path: its answers are counted and timed in metrics, not logged per request
+    // (errors are still logged by the error filter).
+    exclude: [{ method: RequestMethod.GET, path: 'v1/connections/:id/token' }],
     pinoHttp: {
       level: config.LOG_LEVEL,
       base: { process: processName },

@@ -114,7 +114,7 @@ export class RefreshService implements OnDemandRefresher {
 
   private async run(id: string, trigger: RefreshTrigger, minTtlSeconds: number): Promise<RefreshReport> {
     // The lock outlives the longest provider call (timeout, plus a possible quick retry) with a margin.
-    const lockTtlMs = 2 * this.config.PROVIDER_TIMEOUT_MS + 15_000;
+    const lockTtlMs = 2 * this.config.PROVIDER_TIMEOUT_MS + 5_000;
     for (let round = 0; round < 3; round++) {
       const lock = await this.locks.tryAcquire(id, lockTtlMs);
       if (lock) {
@@ -127,24 +127,27 @@ export class RefreshService implements OnDemandRefresher {
         }
       }
       // Someone else is refreshing this connection: never call the provider beside them.
-      if (trigger === 'scheduled') return this.reportFromRow(await this.mustLoad(id), 'success', false, null);
+      const before = await this.mustLoad(id);
+      if (trigger === 'scheduled') return this.reportFromRow(before, 'success', false, null);
       await this.waitForRelease(id, lockTtlMs);
-      const row = await this.mustLoad(id);
-      if (row.status === 'needs_reauth' || row.status === 'revoked') {
-        return this.reportFromRow(row, 'reauth_required', false, null);
+      const after = await this.mustLoad(id);
+      if (after.status === 'needs_reauth' || after.status === 'revoked') {
+        return this.reportFromRow(after, 'reauth_required', false, null);
       }
-      if (trigger === 'on_demand' && this.freshFor(row, minTtlSeconds))
-        return this.reportFromRow(row, 'success', false, null);
-      if (
-        trigger === 'forced' &&
-        row.accessTokenExpiresAt &&
-        row.accessTokenExpiresAt.getTime() > Date.now()
-      ) {
-        return this.reportFromRow(row, 'success', false, null);
+      if (trigger === 'on_demand' ? this.freshFor(after, minTtlSeconds) : after.version !== before.version) {
+        return this.reportFromRow(after, 'success', false, null);
       }
+      if (after.updatedAt.getTime() !== before.updatedAt.getTime()) {
+        // The holder tried and failed: its outcome stands, and its backoff is not to be bypassed by readers.
+        const retryIn = after.nextRefreshAt
+          ? Math.max(1, (after.nextRefreshAt.getTime() - Date.now()) / 1000)
+          : 5;
+        const outcome = (after.lastError?.class as RefreshOutcome | undefined) ?? 'transient';
+        return this.reportFromRow(after, outcome, false, retryIn);
+      }
+      // The holder changed nothing (it found the work already done, by its own measure): try ourselves.
     }
-    const row = await this.mustLoad(id);
-    return this.reportFromRow(row, 'transient', false, 5);
+    return this.reportFromRow(await this.mustLoad(id), 'transient', false, 5);
   }
 
   private async waitForRelease(id: string, maxMs: number): Promise<void> {

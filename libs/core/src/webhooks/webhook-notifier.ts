@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { WebhookJob } from '../jobs/queues';
@@ -49,6 +50,7 @@ export class WebhookNotifier implements RefreshEvents {
     if (!this.queue) return;
     this.queue
       .add(job.type, job, {
+        jobId: randomUUID(), // the delivery ID: unique even if Redis is flushed and BullMQ's counter restarts
         attempts: 12,
         backoff: { type: 'exponential', delay: 5_000 },
         removeOnComplete: 1000,

@@ -19,6 +19,9 @@ export interface RefreshRow {
   nextRefreshAt: Date | null;
   refreshFailures: number;
   scopes: string[];
+  lastError: ConnectionLastError | null;
+  /** Changes with every write to the row: tells a waiting reader whether the lock holder did something. */
+  updatedAt: Date;
 }
 
 export interface OpenAttempt {
@@ -71,7 +74,7 @@ export class RefreshRepository {
     const rows: Row[] = await this.dataSource.query(
       `SELECT c.id, c.tenant_id, c.integration_id, i.key AS integration_key, i.provider, i.status AS integration_status,
               c.status, c.version, c.refresh_token_sealed, c.access_token_expires_at, c.next_refresh_at,
-              c.refresh_failures, c.scopes
+              c.refresh_failures, c.scopes, c.last_error, c.updated_at
        FROM connections c JOIN integrations i ON i.id = c.integration_id WHERE c.id = $1`,
       [id],
     );
@@ -91,6 +94,8 @@ export class RefreshRepository {
       nextRefreshAt: r.next_refresh_at as Date | null,
       refreshFailures: r.refresh_failures as number,
       scopes: r.scopes as string[],
+      lastError: r.last_error as ConnectionLastError | null,
+      updatedAt: r.updated_at as Date,
     };
   }
 
