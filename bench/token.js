@@ -309,15 +309,15 @@ function procCpuSeconds(pid) {
   }
 }
 
-/** CPU seconds used so far by all PostgreSQL processes (Linux /proc; backends that exit are not counted). */
-function postgresCpuSeconds() {
-  let sum = 0;
+/** CPU seconds used so far by each PostgreSQL process, by pid (Linux /proc; null elsewhere). */
+function postgresCpu() {
+  const byPid = new Map();
   try {
     for (const pid of fs.readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
       try {
         if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres')
-          sum += procCpuSeconds(pid) || 0;
+          byPid.set(pid, procCpuSeconds(pid) || 0);
       } catch {
         // the process exited meanwhile
       }
@@ -325,6 +325,13 @@ function postgresCpuSeconds() {
   } catch {
     return null;
   }
+  return byPid;
+}
+
+/** CPU seconds PostgreSQL used between two snapshots (processes that exited meanwhile are not counted). */
+function postgresCpuDelta(before, after) {
+  let sum = 0;
+  for (const [pid, cpu] of after) sum += cpu - (before.get(pid) || 0);
   return sum;
 }
 
@@ -361,7 +368,7 @@ async function loadRun(target, { duration, overallRate }) {
   };
   const serverCpu0 = procCpuSeconds(target.child.proc.pid);
   const machine0 = machineCpu();
-  const pg0 = postgresCpuSeconds();
+  const pg0 = postgresCpu();
   const child = startChild('load', [path.join(__dirname, 'load.js'), JSON.stringify(opts)], process.env);
   let stdout = '';
   child.proc.stdout.on('data', (d) => (stdout += d));
@@ -371,17 +378,18 @@ async function loadRun(target, { duration, overallRate }) {
   const report = JSON.parse(stdout.trim().split('\n').pop());
   const serverCpu1 = procCpuSeconds(target.child.proc.pid);
   const machine1 = machineCpu();
-  const pg1 = postgresCpuSeconds();
-  if (serverCpu0 !== null && serverCpu1 !== null && machine0 && machine1 && pg0 !== null) {
+  const pg1 = postgresCpu();
+  if (serverCpu0 !== null && serverCpu1 !== null && machine0 && machine1 && pg0 && pg1) {
     const cores = os.cpus().length;
     const wall = (machine1.total - machine0.total) / cores;
     const serverPct = (100 * (serverCpu1 - serverCpu0)) / wall;
     const loadGenPct = (100 * report.loadCpuSeconds) / wall;
-    const postgresPct = (100 * (pg1 - pg0)) / wall;
+    const postgresPct = (100 * postgresCpuDelta(pg0, pg1)) / wall;
     const machinePct = (100 * (machine1.busy - machine0.busy)) / wall;
     report.cpu = {
       // Percent of ONE core (the machine has `cores` of them), over the wall time of the load process.
       serverPct,
+      serverSeconds: serverCpu1 - serverCpu0,
       loadGenPct,
       postgresPct,
       // Whatever else ran meanwhile (kernel, other users' builds and tests): noise in the figures.
@@ -514,9 +522,15 @@ async function main() {
   // vault-api
   const apiPort = await freePort();
   const apiBase = `http://127.0.0.1:${apiPort}`;
-  const profileFile = path.join(RESULTS_DIR, `token-${stamp}-vault-api.cpuprofile`);
-  const apiArgs = cfg.profile ? ['-r', path.join(__dirname, 'profile-hook.js'), API_MAIN] : [API_MAIN];
-  const api = startChild('vault-api', apiArgs, {
+  // BENCH_PROFILE=1: both servers preload bench/profile-hook.js, profiled during their max-throughput run.
+  const withHook = (script) =>
+    cfg.profile ? ['-r', path.join(__dirname, 'profile-hook.js'), script] : [script];
+  const profileFiles = {
+    vault: path.join(RESULTS_DIR, `token-${stamp}-vault-api.cpuprofile`),
+    bare: path.join(RESULTS_DIR, `token-${stamp}-bare.cpuprofile`),
+  };
+  if (cfg.profile) fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const api = startChild('vault-api', withHook(API_MAIN), {
     ...process.env,
     NODE_ENV: 'test',
     PORT: String(apiPort),
@@ -529,7 +543,7 @@ async function main() {
     LOCAL_KMS_KEY: masterKey,
     BOOTSTRAP_API_KEY: apiKey,
     LOG_LEVEL: cfg.logLevel,
-    BENCH_PROFILE_FILE: profileFile,
+    BENCH_PROFILE_FILE: profileFiles.vault,
   });
   const apiStarted = Date.now();
   await waitReady(api, `${apiBase}/health/ready`);
@@ -587,8 +601,9 @@ async function main() {
   // Bare baseline.
   const barePort = await freePort();
   const bareBase = `http://127.0.0.1:${barePort}`;
-  const bare = startChild('bare', [path.join(__dirname, 'bare-server.js')], {
+  const bare = startChild('bare', withHook(path.join(__dirname, 'bare-server.js')), {
     ...process.env,
+    BENCH_PROFILE_FILE: profileFiles.bare,
     PORT: String(barePort),
     HOST: '127.0.0.1',
     DATABASE_URL: databaseUrl,
@@ -620,7 +635,26 @@ async function main() {
 
   // Load: bare first, then the vault (its /metrics brackets only its own load).
   const results = {};
-  results.bare = await benchTarget({ name: 'bare', base: bareBase, child: bare, idsFile, headers: {} });
+  /** Start/stop hooks around the max-throughput run that drive bench/profile-hook.js in the child. */
+  const profiled = (child, file) =>
+    cfg.profile
+      ? {
+          beforeMax: async () => child.proc.kill('SIGWINCH'),
+          afterMax: async () => {
+            child.proc.kill('SIGWINCH');
+            await waitFile(`${file}.done`, 30_000);
+            fs.rmSync(`${file}.done`);
+          },
+        }
+      : {};
+  results.bare = await benchTarget({
+    name: 'bare',
+    base: bareBase,
+    child: bare,
+    idsFile,
+    headers: {},
+    ...profiled(bare, profileFiles.bare),
+  });
 
   const metricsBefore = await readVaultMetrics(apiBase);
   results.vault = await benchTarget({
@@ -629,14 +663,7 @@ async function main() {
     child: api,
     idsFile,
     headers: { authorization: `Bearer ${apiKey}` },
-    beforeMax: cfg.profile ? async () => api.proc.kill('SIGWINCH') : undefined,
-    afterMax: cfg.profile
-      ? async () => {
-          api.proc.kill('SIGWINCH');
-          await waitFile(`${profileFile}.done`, 30_000);
-          fs.rmSync(`${profileFile}.done`);
-        }
-      : undefined,
+    ...profiled(api, profileFiles.vault),
   });
   const metricsAfter = await readVaultMetrics(apiBase);
 
@@ -695,7 +722,8 @@ async function main() {
       String(r.half.targetRate).padStart(10),
       fmtMs(r.half.latency.p50),
       fmtMs(r.half.latency.p99),
-      (r.max.cpu ? `${r.max.cpu.serverPct.toFixed(0)}%` : '-').padStart(9),
+      (r.max.cpu ? `${r.max.cpu.serverPct.toFixed(0)}%` : '-').padStart(7),
+      (r.max.cpu ? `${cpuPerRequestUs(r.max).toFixed(0)} µs` : '-').padStart(10),
     ].join(' │ ');
   const header = [
     'target',
@@ -706,6 +734,7 @@ async function main() {
     ' p50 half',
     ' p99 half',
     'srv CPU',
+    'CPU / req',
   ].join(' │ ');
   console.log('\n' + '═'.repeat(header.length));
   console.log(
@@ -745,14 +774,17 @@ async function main() {
 
   let profile = null;
   if (cfg.profile) {
-    profile = summarizeProfile(profileFile);
-    console.log(
-      `\nvault-api CPU profile of the max-throughput run (${profile.totalMs} ms sampled): ${path.relative(ROOT, profileFile)}`,
-    );
-    console.log('self time by package:');
-    for (const p of profile.byPackage) console.log(`  ${String(p.pct).padStart(5)} %  ${p.name}`);
-    console.log('self time by function:');
-    for (const f of profile.byFunction) console.log(`  ${String(f.pct).padStart(5)} %  ${f.name}`);
+    profile = {};
+    for (const [name, file] of Object.entries(profileFiles)) {
+      const p = (profile[name] = summarizeProfile(file));
+      console.log(
+        `\n${name} CPU profile of its max-throughput run (${p.totalMs} ms sampled): ${path.relative(ROOT, file)}`,
+      );
+      console.log('  self time by package:');
+      for (const x of p.byPackage) console.log(`    ${String(x.pct).padStart(5)} %  ${x.name}`);
+      console.log('  self time by function:');
+      for (const x of p.byFunction) console.log(`    ${String(x.pct).padStart(5)} %  ${x.name}`);
+    }
   }
 
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
@@ -765,6 +797,7 @@ async function main() {
     non2xx: r.non2xx,
     errors: r.errors,
     cpu: r.cpu,
+    serverCpuPerRequestUs: r.cpu ? Math.round(cpuPerRequestUs(r)) : null,
   });
   fs.writeFileSync(
     out,
@@ -778,13 +811,25 @@ async function main() {
         kms,
         seedSeconds,
         checks: checks.map((c) => ({ name: c.name, pass: c.pass, value: c.value })),
-        profile: profile && { byPackage: profile.byPackage, byFunction: profile.byFunction.slice(0, 15) },
+        profile:
+          profile &&
+          Object.fromEntries(
+            Object.entries(profile).map(([k, p]) => [
+              k,
+              { byPackage: p.byPackage, byFunction: p.byFunction.slice(0, 15) },
+            ]),
+          ),
       },
       null,
       2,
     ) + '\n',
   );
   console.log(`\nresults written to ${path.relative(ROOT, out)}`);
+}
+
+/** Server CPU time per request (µs) in a run: robust to the machine's other load, unlike throughput. */
+function cpuPerRequestUs(r) {
+  return r.cpu ? (r.cpu.serverSeconds * 1e6) / r.requests : NaN;
 }
 
 function fmtMs(ms) {
