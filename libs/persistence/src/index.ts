@@ -12,3 +12,4 @@ export * from './repositories/events.repository';
 export * from './repositories/data-keys.repository';
 export * from './persistence.module';
 export * from './repositories/refresh.repository';
+export * from './pg';

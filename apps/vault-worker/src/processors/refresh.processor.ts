@@ -22,11 +22,22 @@ export class RefreshProcessor extends WorkerHost implements OnApplicationBootstr
   }
 
   onApplicationBootstrap(): void {
-    this.worker.concurrency = this.config.WORKER_CONCURRENCY;
+    // WORKER_CONCURRENCY counts refreshes in flight; each job carries up to REFRESH_JOB_BATCH_SIZE of them.
+    this.worker.concurrency = Math.max(
+      1,
+      Math.ceil(this.config.WORKER_CONCURRENCY / this.config.REFRESH_JOB_BATCH_SIZE),
+    );
   }
 
-  async process(job: Job<RefreshJob>): Promise<string> {
-    this.metrics.refreshLag.observe(Math.max(0, Date.now() - job.data.dueAt) / 1000);
-    return (await this.refresher.refresh(job.data.connectionId, 'scheduled')).outcome;
+  async process(job: Job<RefreshJob>): Promise<Record<string, number>> {
+    const outcomes: Record<string, number> = {};
+    await Promise.all(
+      job.data.items.map(async ({ connectionId, dueAt }) => {
+        this.metrics.refreshLag.observe(Math.max(0, Date.now() - dueAt) / 1000);
+        const { outcome } = await this.refresher.refresh(connectionId, 'scheduled');
+        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+      }),
+    );
+    return outcomes;
   }
 }

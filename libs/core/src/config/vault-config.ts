@@ -56,6 +56,8 @@ const envShape = z.object({
   REFRESH_CLAIM_LEASE_SECONDS: positiveInt.default(120),
   /** Extension: refresh jobs run at once per worker process. */
   WORKER_CONCURRENCY: positiveInt.default(64),
+  /** Extension: connections due within the same second refreshed by one BullMQ job, at most this many. */
+  REFRESH_JOB_BATCH_SIZE: positiveInt.default(20),
   /** Extension: refresh cadence for connections whose provider gives no expiry and has no catalogue default. */
   DEFAULT_REFRESH_INTERVAL_SECONDS: positiveInt.default(3600),
 });

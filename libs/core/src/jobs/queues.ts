@@ -1,13 +1,16 @@
+import { createHash } from 'node:crypto';
 import type { ConnectionOptions } from 'bullmq';
 
 /** BullMQ queues and their payloads. Payloads carry IDs only, never a secret: failed jobs stay in Redis. */
 export const REFRESH_QUEUE = 'refresh';
 export const WEBHOOK_QUEUE = 'webhooks';
 
+/**
+ * Connections due within about a second of each other, refreshed by one job: BullMQ's own bookkeeping costs
+ * dozens of Redis commands per job, so batching keeps the worker's CPU on the refreshes themselves.
+ */
 export interface RefreshJob {
-  connectionId: string;
-  /** When the connection was due (epoch ms), for the lag metric. */
-  dueAt: number;
+  items: { connectionId: string; /** when it was due (epoch ms), for the lag metric */ dueAt: number }[];
 }
 
 export interface WebhookJob {
@@ -31,7 +34,9 @@ export function bullConnection(redisUrl: string): ConnectionOptions {
   };
 }
 
-/** The job ID makes duplicates collapse: one job per connection and due time. */
-export function refreshJobId(connectionId: string, dueAt: Date): string {
-  return `${connectionId}-${dueAt.getTime()}`;
+/** The job ID makes duplicates collapse: the same connections due at the same time make the same job. */
+export function refreshJobId(items: RefreshJob['items']): string {
+  const h = createHash('sha1');
+  for (const i of items) h.update(`${i.connectionId}:${i.dueAt};`);
+  return `r-${h.digest('hex')}`;
 }

@@ -22,7 +22,6 @@ import {
 import type { VaultConfig } from '../config/vault-config';
 import { aad } from '../crypto/aad';
 import { VaultError } from '../errors/vault-error';
-import type { IntegrationsService } from '../integrations/integrations.service';
 import type { MetricsService } from '../metrics/metrics.service';
 import type { RedisService } from '../redis/redis.service';
 import { isFresh, type OnDemandRefresher } from '../tokens/token.service';
@@ -71,12 +70,12 @@ const NO_EVENTS: RefreshEvents = { needsReauth: () => undefined, integrationReje
 export class RefreshService implements OnDemandRefresher {
   private readonly logger = new Logger('Refresh');
   private readonly inflight = new Map<string, Promise<RefreshReport>>();
+  private readonly rateLimits = new Map<string, { until: number; checkedAt: number }>();
   private readonly locks: RedisLocks;
 
   constructor(
     private readonly repo: RefreshRepository,
     private readonly connections: ConnectionsRepository,
-    private readonly integrations: IntegrationsService,
     private readonly cipher: EnvelopeCipher,
     private readonly providers: ProviderRegistry,
     private readonly redis: RedisService,
@@ -205,8 +204,9 @@ export class RefreshService implements OnDemandRefresher {
       return this.reportFromRow(row, 'success', false, null);
     }
 
-    const provider = row.provider as ProviderName;
-    if (row.integrationStatus === 'credentials_rejected') {
+    const integration = row.integration;
+    const provider = integration.provider as ProviderName;
+    if (integration.status === 'credentials_rejected') {
       // Calling again with credentials the provider refused would not help; wait for a new client secret.
       return this.recordFailure(
         row,
@@ -221,7 +221,7 @@ export class RefreshService implements OnDemandRefresher {
         false,
       );
     }
-    const limitedFor = await this.rateLimitedFor(row.integrationId);
+    const limitedFor = await this.rateLimitedFor(integration.id);
     if (limitedFor > 0) {
       return this.recordFailure(
         row,
@@ -238,8 +238,11 @@ export class RefreshService implements OnDemandRefresher {
       );
     }
 
-    await this.recoverInterruptedAttempts(row);
-    const { integration, clientSecret } = await this.integrations.credentials(row.integrationId);
+    if (row.hasOpenAttempts) await this.recoverInterruptedAttempts(row);
+    const clientSecret = await this.cipher.open(
+      integration.clientSecretSealed,
+      aad.integration(integration.id),
+    );
     const refreshToken = await this.cipher.open(row.refreshTokenSealed, aad.connection(id, 'refresh_token'));
     const attemptId = randomUUID();
     await this.repo.startAttempt({
@@ -347,19 +350,26 @@ export class RefreshService implements OnDemandRefresher {
     }
   }
 
+  /**
+   * Seconds this integration is still slowed down for (after a 429), as Redis says; the answer is cached for
+   * a second per integration so a busy worker does not pay a Redis round trip per refresh for it.
+   */
   private async rateLimitedFor(integrationId: string): Promise<number> {
-    const until = Number(await this.redis.client.get(this.redis.key('ratelimit', integrationId)));
-    return until > Date.now() ? (until - Date.now()) / 1000 : 0;
+    const now = Date.now();
+    let entry = this.rateLimits.get(integrationId);
+    if (!entry || entry.checkedAt < now - 1000) {
+      const until = Number(await this.redis.client.get(this.redis.key('ratelimit', integrationId))) || 0;
+      entry = { until, checkedAt: now };
+      this.rateLimits.set(integrationId, entry);
+    }
+    return entry.until > now ? (entry.until - now) / 1000 : 0;
   }
 
   private async slowDown(integrationId: string, seconds: number): Promise<void> {
     const ms = Math.max(1000, Math.round(seconds * 1000));
-    await this.redis.client.set(
-      this.redis.key('ratelimit', integrationId),
-      String(Date.now() + ms),
-      'PX',
-      ms,
-    );
+    const until = Date.now() + ms;
+    this.rateLimits.set(integrationId, { until, checkedAt: Date.now() });
+    await this.redis.client.set(this.redis.key('ratelimit', integrationId), String(until), 'PX', ms);
   }
 
   private async recordFailure(
@@ -419,8 +429,8 @@ export class RefreshService implements OnDemandRefresher {
         this.events.needsReauth({
           connectionId: row.id,
           tenantId: row.tenantId,
-          integration: row.integrationKey,
-          provider: row.provider,
+          integration: row.integration.key,
+          provider: row.integration.provider,
           reason,
         });
       }
@@ -440,19 +450,19 @@ export class RefreshService implements OnDemandRefresher {
     );
     if (failure.class === 'rate_limited') {
       waitSeconds = failure.retryAfterSeconds ?? waitSeconds;
-      if (calledProvider) await this.slowDown(row.integrationId, waitSeconds);
+      if (calledProvider) await this.slowDown(row.integration.id, waitSeconds);
     }
     if (failure.class === 'integration_error' && calledProvider) {
       const reason = failure.subCode ? `${failure.code}:${failure.subCode}` : failure.code;
-      if (await this.repo.rejectIntegration(row.integrationId, reason)) {
+      if (await this.repo.rejectIntegration(row.integration.id, reason)) {
         this.logger.error(
-          { integration: row.integrationKey, reason },
+          { integration: row.integration.key, reason },
           'the provider rejected the integration credentials',
         );
         this.events.integrationRejected({
-          integrationId: row.integrationId,
-          integration: row.integrationKey,
-          provider: row.provider,
+          integrationId: row.integration.id,
+          integration: row.integration.key,
+          provider: row.integration.provider,
           reason,
         });
       }
@@ -483,8 +493,8 @@ export class RefreshService implements OnDemandRefresher {
 
   private count(row: RefreshRow, trigger: RefreshTrigger, outcome: RefreshOutcome): void {
     this.metrics.refreshTotal.inc({
-      provider: row.provider,
-      integration: row.integrationKey,
+      provider: row.integration.provider,
+      integration: row.integration.key,
       trigger,
       outcome,
     });

@@ -35,19 +35,23 @@ export class SweepService {
         const lease = new Date(horizon.getTime() + this.config.REFRESH_CLAIM_LEASE_SECONDS * 1000);
         const claimed = await this.repo.claimDue(horizon, lease, this.config.SWEEP_BATCH_SIZE);
         if (claimed.length === 0) break;
+        const batches = batchByDueTime(claimed, this.config.REFRESH_JOB_BATCH_SIZE);
         try {
           await this.queue.addBulk(
-            claimed.map((c) => ({
-              name: 'refresh',
-              data: { connectionId: c.id, dueAt: c.dueAt.getTime() },
-              opts: {
-                jobId: refreshJobId(c.id, c.dueAt),
-                delay: Math.max(0, c.dueAt.getTime() - now),
-                removeOnComplete: true,
-                removeOnFail: true,
-                attempts: 1,
-              },
-            })),
+            batches.map((items) => {
+              const dueAt = Math.max(...items.map((i) => i.dueAt));
+              return {
+                name: 'refresh',
+                data: { items },
+                opts: {
+                  jobId: refreshJobId(items),
+                  delay: Math.max(0, dueAt - now),
+                  removeOnComplete: true,
+                  removeOnFail: true,
+                  attempts: 1,
+                },
+              };
+            }),
           );
         } catch (err) {
           await this.repo.releaseClaim(claimed.map((c) => c.id));
@@ -61,4 +65,22 @@ export class SweepService {
       this.running = false;
     }
   }
+}
+
+/** Groups connections (sorted by due time) into jobs of at most `size`, each spanning at most one second. */
+export function batchByDueTime(claimed: { id: string; dueAt: Date }[], size: number): RefreshJob['items'][] {
+  const sorted = [...claimed].sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
+  const batches: RefreshJob['items'][] = [];
+  let current: RefreshJob['items'] = [];
+  for (const c of sorted) {
+    const dueAt = c.dueAt.getTime();
+    const first = current[0];
+    if (first && (current.length >= size || dueAt - first.dueAt > 1000)) {
+      batches.push(current);
+      current = [];
+    }
+    current.push({ connectionId: c.id, dueAt });
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
 }

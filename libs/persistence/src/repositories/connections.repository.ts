@@ -1,10 +1,10 @@
-import type { Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   ConnectionEntity,
   type ConnectionLastError,
   type ConnectionStatus,
 } from '../entities/connection.entity';
+import { pgPool, prepared } from '../pg';
 import type { TenantScope } from './tenant-scope';
 
 /** Connection metadata joined with its integration's key and provider; never a secret. */
@@ -114,9 +114,7 @@ export class ConnectionsRepository {
    * caller's (it has the row).
    */
   async findTokenRow(id: string): Promise<TokenRow | null> {
-    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
-    const { rows } = await pool.query<Row>({ name: 'vault_token_row', text: TOKEN_ROW_SQL, values: [id] });
-    const r = rows[0];
+    const [r] = await prepared<Row>(pgPool(this.dataSource), 'vault_token_row', TOKEN_ROW_SQL, [id]);
     if (!r) return null;
     return {
       id: r.id as string,

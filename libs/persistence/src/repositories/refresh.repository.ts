@@ -1,6 +1,9 @@
+import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { ConnectionLastError, ConnectionStatus } from '../entities/connection.entity';
 import type { ConnectionEventType } from '../entities/connection-event.entity';
+import type { IntegrationStatus } from '../entities/integration.entity';
+import { pgPool, prepared } from '../pg';
 
 export type RefreshTrigger = 'scheduled' | 'on_demand' | 'forced';
 
@@ -8,10 +11,6 @@ export type RefreshTrigger = 'scheduled' | 'on_demand' | 'forced';
 export interface RefreshRow {
   id: string;
   tenantId: string;
-  integrationId: string;
-  integrationKey: string;
-  provider: string;
-  integrationStatus: 'ok' | 'credentials_rejected';
   status: ConnectionStatus;
   version: number;
   refreshTokenSealed: Buffer;
@@ -22,6 +21,22 @@ export interface RefreshRow {
   lastError: ConnectionLastError | null;
   /** Changes with every write to the row: tells a waiting reader whether the lock holder did something. */
   updatedAt: Date;
+  /** An attempt of this connection was journalled and never finished (its process died). */
+  hasOpenAttempts: boolean;
+  integration: {
+    id: string;
+    key: string;
+    provider: string;
+    status: IntegrationStatus;
+    clientId: string;
+    clientSecretSealed: Buffer;
+    clientAuth: string;
+    tokenUrl: string | null;
+    authorizeUrl: string | null;
+    revokeUrl: string | null;
+    refreshMarginSeconds: number | null;
+    requestTimeoutMs: number | null;
+  };
 }
 
 export interface OpenAttempt {
@@ -66,27 +81,66 @@ export interface RefreshFailureWrite {
 
 type Row = Record<string, unknown>;
 
-/** SQL of the refresh engine: reads under the lock, the journal, fenced writes, and the due-work claim. */
+const LOAD_SQL = `
+  SELECT c.id, c.tenant_id, c.status, c.version, c.refresh_token_sealed, c.access_token_expires_at,
+         c.next_refresh_at, c.refresh_failures, c.scopes, c.last_error, c.updated_at,
+         EXISTS (SELECT 1 FROM refresh_attempts a WHERE a.connection_id = c.id AND a.finished_at IS NULL)
+           AS has_open_attempts,
+         i.id AS i_id, i.key AS i_key, i.provider AS i_provider, i.status AS i_status, i.client_id AS i_client_id,
+         i.client_secret_sealed AS i_client_secret_sealed, i.client_auth AS i_client_auth, i.token_url AS i_token_url,
+         i.authorize_url AS i_authorize_url, i.revoke_url AS i_revoke_url,
+         i.refresh_margin_seconds AS i_refresh_margin_seconds, i.request_timeout_ms AS i_request_timeout_ms
+  FROM connections c JOIN integrations i ON i.id = c.integration_id WHERE c.id = $1`;
+
+/** One statement (so one round trip, atomically): the fenced write, the journal's end and the event. */
+const SUCCESS_SQL = `
+  WITH c AS (
+    UPDATE connections SET access_token_sealed = $3, access_token_expires_at = $4,
+      refresh_token_sealed = coalesce($5, refresh_token_sealed), token_type = $6, scopes = coalesce($7, scopes),
+      next_refresh_at = $8, refresh_token_expires_at = coalesce($9, refresh_token_expires_at),
+      status = 'active', status_reason = NULL, refresh_failures = 0, last_error = NULL,
+      last_refreshed_at = now(), refresh_claimed_until = NULL, version = version + 1, updated_at = now()
+    WHERE id = $1 AND version = $2 RETURNING id),
+  a AS (
+    UPDATE refresh_attempts SET finished_at = now(),
+      outcome = CASE WHEN EXISTS (SELECT 1 FROM c) THEN 'success' ELSE 'success_fenced_out' END
+    WHERE id = $10),
+  e AS (
+    INSERT INTO connection_events (connection_id, tenant_id, type, detail)
+    SELECT $1, $11, CASE WHEN EXISTS (SELECT 1 FROM c) THEN 'refreshed' ELSE 'refresh_race_lost' END, $12)
+  SELECT EXISTS (SELECT 1 FROM c) AS applied`;
+
+const FAILURE_SQL = `
+  WITH c AS (
+    UPDATE connections SET status = coalesce($3, status),
+      status_reason = CASE WHEN $3::text IS NULL THEN status_reason ELSE $4 END,
+      last_error = $5, next_refresh_at = $6,
+      refresh_failures = refresh_failures + CASE WHEN $7 THEN 1 ELSE 0 END,
+      refresh_claimed_until = NULL, updated_at = now()
+    WHERE id = $1 AND version = $2 RETURNING id),
+  a AS (UPDATE refresh_attempts SET finished_at = now(), outcome = $8 WHERE id = $9),
+  e AS (
+    INSERT INTO connection_events (connection_id, tenant_id, type, detail)
+    SELECT $1, $10, $11, $12 WHERE EXISTS (SELECT 1 FROM c))
+  SELECT EXISTS (SELECT 1 FROM c) AS applied`;
+
+/**
+ * SQL of the refresh engine: reads under the lock, the journal, fenced writes, and the due-work claim.
+ * A refresh costs three statements: load, journal insert, and one write.
+ */
 export class RefreshRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly pool: Pool;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.pool = pgPool(dataSource);
+  }
 
   async load(id: string): Promise<RefreshRow | null> {
-    const rows: Row[] = await this.dataSource.query(
-      `SELECT c.id, c.tenant_id, c.integration_id, i.key AS integration_key, i.provider, i.status AS integration_status,
-              c.status, c.version, c.refresh_token_sealed, c.access_token_expires_at, c.next_refresh_at,
-              c.refresh_failures, c.scopes, c.last_error, c.updated_at
-       FROM connections c JOIN integrations i ON i.id = c.integration_id WHERE c.id = $1`,
-      [id],
-    );
-    const r = rows[0];
+    const [r] = await prepared<Row>(this.pool, 'vault_refresh_load', LOAD_SQL, [id]);
     if (!r) return null;
     return {
       id: r.id as string,
       tenantId: r.tenant_id as string,
-      integrationId: r.integration_id as string,
-      integrationKey: r.integration_key as string,
-      provider: r.provider as string,
-      integrationStatus: r.integration_status as RefreshRow['integrationStatus'],
       status: r.status as ConnectionStatus,
       version: r.version as number,
       refreshTokenSealed: r.refresh_token_sealed as Buffer,
@@ -96,10 +150,25 @@ export class RefreshRepository {
       scopes: r.scopes as string[],
       lastError: r.last_error as ConnectionLastError | null,
       updatedAt: r.updated_at as Date,
+      hasOpenAttempts: r.has_open_attempts as boolean,
+      integration: {
+        id: r.i_id as string,
+        key: r.i_key as string,
+        provider: r.i_provider as string,
+        status: r.i_status as IntegrationStatus,
+        clientId: r.i_client_id as string,
+        clientSecretSealed: r.i_client_secret_sealed as Buffer,
+        clientAuth: r.i_client_auth as string,
+        tokenUrl: r.i_token_url as string | null,
+        authorizeUrl: r.i_authorize_url as string | null,
+        revokeUrl: r.i_revoke_url as string | null,
+        refreshMarginSeconds: r.i_refresh_margin_seconds as number | null,
+        requestTimeoutMs: r.i_request_timeout_ms as number | null,
+      },
     };
   }
 
-  /** Journal step: recorded before the provider is called. */
+  /** Journal step: recorded (durably) before the provider is called. */
   async startAttempt(a: {
     id: string;
     connectionId: string;
@@ -107,7 +176,9 @@ export class RefreshRepository {
     connectionVersion: number;
     refreshTokenFingerprint: string;
   }): Promise<void> {
-    await this.dataSource.query(
+    await prepared(
+      this.pool,
+      'vault_refresh_start',
       `INSERT INTO refresh_attempts (id, connection_id, trigger, connection_version, refresh_token_fingerprint)
        VALUES ($1, $2, $3, $4, $5)`,
       [a.id, a.connectionId, a.trigger, a.connectionVersion, a.refreshTokenFingerprint],
@@ -115,7 +186,9 @@ export class RefreshRepository {
   }
 
   async finishAttempt(id: string, outcome: string): Promise<void> {
-    await this.dataSource.query(
+    await prepared(
+      this.pool,
+      'vault_refresh_finish',
       `UPDATE refresh_attempts SET finished_at = now(), outcome = $2 WHERE id = $1 AND finished_at IS NULL`,
       [id, outcome],
     );
@@ -123,7 +196,9 @@ export class RefreshRepository {
 
   /** Attempts of this connection that never finished (their process died after calling the provider). */
   async openAttempts(connectionId: string): Promise<OpenAttempt[]> {
-    const rows: Row[] = await this.dataSource.query(
+    const rows = await prepared<Row>(
+      this.pool,
+      'vault_refresh_open_attempts',
       `SELECT id, started_at, refresh_token_fingerprint, connection_version FROM refresh_attempts
        WHERE connection_id = $1 AND finished_at IS NULL ORDER BY started_at`,
       [connectionId],
@@ -138,75 +213,52 @@ export class RefreshRepository {
 
   /** Fenced write of fresh tokens: applies only if the connection still has the version read under the lock. */
   async applySuccess(s: RefreshSuccess): Promise<boolean> {
-    return this.dataSource.transaction(async (tx) => {
-      const rows: unknown = await tx.query(
-        `UPDATE connections SET access_token_sealed = $3, access_token_expires_at = $4,
-           refresh_token_sealed = coalesce($5, refresh_token_sealed), token_type = $6, scopes = coalesce($7, scopes),
-           next_refresh_at = $8, refresh_token_expires_at = coalesce($9, refresh_token_expires_at),
-           status = 'active', status_reason = NULL, refresh_failures = 0, last_error = NULL,
-           last_refreshed_at = now(), refresh_claimed_until = NULL, version = version + 1, updated_at = now()
-         WHERE id = $1 AND version = $2 RETURNING id`,
-        [
-          s.id,
-          s.version,
-          s.accessTokenSealed,
-          s.accessTokenExpiresAt,
-          s.refreshTokenSealed,
-          s.tokenType,
-          s.scopes,
-          s.nextRefreshAt,
-          s.refreshTokenExpiresAt,
-        ],
-      );
-      const applied = returnedRows(rows) > 0;
-      await tx.query(`UPDATE refresh_attempts SET finished_at = now(), outcome = $2 WHERE id = $1`, [
-        s.attemptId,
-        applied ? 'success' : 'success_fenced_out',
-      ]);
-      await tx.query(
-        `INSERT INTO connection_events (connection_id, tenant_id, type, detail) VALUES ($1, $2, $3, $4)`,
-        [s.id, s.tenantId, applied ? 'refreshed' : 'refresh_race_lost', s.eventDetail],
-      );
-      return applied;
-    });
+    const [r] = await prepared<Row>(this.pool, 'vault_refresh_success', SUCCESS_SQL, [
+      s.id,
+      s.version,
+      s.accessTokenSealed,
+      s.accessTokenExpiresAt,
+      s.refreshTokenSealed,
+      s.tokenType,
+      s.scopes,
+      s.nextRefreshAt,
+      s.refreshTokenExpiresAt,
+      s.attemptId,
+      s.tenantId,
+      s.eventDetail,
+    ]);
+    return r?.applied === true;
   }
 
   /** Records a failed refresh: status, reason, schedule and event, fenced by version like a success. */
   async applyFailure(f: RefreshFailureWrite): Promise<boolean> {
-    return this.dataSource.transaction(async (tx) => {
-      const rows: unknown = await tx.query(
-        `UPDATE connections SET status = coalesce($3, status), status_reason = CASE WHEN $3::text IS NULL THEN status_reason ELSE $4 END,
-           last_error = $5, next_refresh_at = $6,
-           refresh_failures = refresh_failures + CASE WHEN $7 THEN 1 ELSE 0 END,
-           refresh_claimed_until = NULL, updated_at = now()
-         WHERE id = $1 AND version = $2 RETURNING id`,
-        [f.id, f.version, f.status, f.statusReason, f.lastError, f.nextRefreshAt, f.incrementFailures],
-      );
-      const applied = returnedRows(rows) > 0;
-      if (f.attemptId) {
-        await tx.query(`UPDATE refresh_attempts SET finished_at = now(), outcome = $2 WHERE id = $1`, [
-          f.attemptId,
-          f.outcome,
-        ]);
-      }
-      if (applied) {
-        await tx.query(
-          `INSERT INTO connection_events (connection_id, tenant_id, type, detail) VALUES ($1, $2, $3, $4)`,
-          [f.id, f.tenantId, f.event.type, f.event.detail],
-        );
-      }
-      return applied;
-    });
+    const [r] = await prepared<Row>(this.pool, 'vault_refresh_failure', FAILURE_SQL, [
+      f.id,
+      f.version,
+      f.status,
+      f.statusReason,
+      f.lastError,
+      f.nextRefreshAt,
+      f.incrementFailures,
+      f.outcome,
+      f.attemptId,
+      f.tenantId,
+      f.event.type,
+      f.event.detail,
+    ]);
+    return r?.applied === true;
   }
 
   /** Marks the integration's credentials as rejected; true when this call changed it (alert once). */
   async rejectIntegration(integrationId: string, reason: string): Promise<boolean> {
-    const rows: unknown = await this.dataSource.query(
+    const rows = await prepared(
+      this.pool,
+      'vault_refresh_reject_integration',
       `UPDATE integrations SET status = 'credentials_rejected', status_reason = $2, updated_at = now()
        WHERE id = $1 AND status <> 'credentials_rejected' RETURNING id`,
       [integrationId, reason],
     );
-    return returnedRows(rows) > 0;
+    return rows.length > 0;
   }
 
   /**
@@ -215,7 +267,9 @@ export class RefreshRepository {
    * lease has passed: PostgreSQL stays the source of truth for what is due.
    */
   async claimDue(horizon: Date, leaseUntil: Date, limit: number): Promise<{ id: string; dueAt: Date }[]> {
-    const rows: unknown = await this.dataSource.query(
+    const rows = await prepared<Row>(
+      this.pool,
+      'vault_refresh_claim',
       `WITH due AS (
          SELECT id FROM connections
          WHERE next_refresh_at IS NOT NULL AND next_refresh_at <= $1 AND status IN ('active', 'refresh_failing')
@@ -226,29 +280,14 @@ export class RefreshRepository {
        RETURNING c.id, c.next_refresh_at`,
       [horizon, leaseUntil, limit],
     );
-    const list = Array.isArray(rows) && Array.isArray(rows[0]) ? (rows[0] as Row[]) : (rows as Row[]);
-    return list.map((r) => ({ id: r.id as string, dueAt: r.next_refresh_at as Date }));
+    return rows.map((r) => ({ id: r.id as string, dueAt: r.next_refresh_at as Date }));
   }
 
   /** Gives up a claim early (the job could not be enqueued). */
   async releaseClaim(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.dataSource.query(
-      `UPDATE connections SET refresh_claimed_until = NULL WHERE id = ANY($1::uuid[])`,
-      [ids],
-    );
+    await this.pool.query(`UPDATE connections SET refresh_claimed_until = NULL WHERE id = ANY($1::uuid[])`, [
+      ids,
+    ]);
   }
-}
-
-/** `UPDATE ... RETURNING` through TypeORM's postgres driver answers `[rows, affected]`. */
-function returnedRows(result: unknown): number {
-  if (
-    Array.isArray(result) &&
-    result.length === 2 &&
-    Array.isArray(result[0]) &&
-    typeof result[1] === 'number'
-  ) {
-    return result[1];
-  }
-  return Array.isArray(result) ? result.length : 0;
 }
