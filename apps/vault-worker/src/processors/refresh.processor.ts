@@ -30,14 +30,12 @@ export class RefreshProcessor extends WorkerHost implements OnApplicationBootstr
   }
 
   async process(job: Job<RefreshJob>): Promise<Record<string, number>> {
+    const now = Date.now();
+    for (const { dueAt } of job.data.items) this.metrics.refreshLag.observe(Math.max(0, now - dueAt) / 1000);
     const outcomes: Record<string, number> = {};
-    await Promise.all(
-      job.data.items.map(async ({ connectionId, dueAt }) => {
-        this.metrics.refreshLag.observe(Math.max(0, Date.now() - dueAt) / 1000);
-        const { outcome } = await this.refresher.refresh(connectionId, 'scheduled');
-        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-      }),
-    );
+    for (const o of await this.refresher.refreshScheduledBatch(job.data.items.map((i) => i.connectionId))) {
+      outcomes[o] = (outcomes[o] ?? 0) + 1;
+    }
     return outcomes;
   }
 }

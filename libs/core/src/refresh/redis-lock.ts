@@ -2,17 +2,22 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 
 export interface HeldLock {
+  readonly name: string;
   readonly key: string;
   readonly owner: string;
   release(): Promise<boolean>;
+  /** Sets a new TTL from now, only while still the owner. */
+  extend(ttlMs: number): Promise<boolean>;
 }
 
 /**
  * A per-key lock in Redis: `SET key owner NX PX ttl`, released only by its owner (compare-and-delete in
  * Lua). The TTL must outlive the work it guards (the provider call's timeout plus margin), so a lock is never
- * lost mid-call; a crashed holder's lock expires on its own.
+ * lost mid-call; a crashed holder's lock expires on its own. Many locks can be taken and released in one
+ * round trip each (a batch of scheduled refreshes).
  */
 export class RedisLocks {
   constructor(
@@ -25,18 +30,45 @@ export class RedisLocks {
   }
 
   async tryAcquire(name: string, ttlMs: number): Promise<HeldLock | null> {
-    const key = this.keyFor(name);
-    const owner = randomUUID();
-    const ok = await this.redis.set(key, owner, 'PX', ttlMs, 'NX');
-    if (ok !== 'OK') return null;
-    return {
-      key,
-      owner,
-      release: async () => (await this.redis.eval(RELEASE, 1, key, owner)) === 1,
-    };
+    return (await this.tryAcquireMany([name], ttlMs)).get(name) ?? null;
+  }
+
+  /** Tries every lock in one pipeline; answers the ones obtained, by name. */
+  async tryAcquireMany(names: string[], ttlMs: number): Promise<Map<string, HeldLock>> {
+    const held = new Map<string, HeldLock>();
+    if (names.length === 0) return held;
+    const owners = names.map(() => randomUUID());
+    const pipeline = this.redis.pipeline();
+    names.forEach((name, i) => pipeline.set(this.keyFor(name), owners[i] ?? '', 'PX', ttlMs, 'NX'));
+    const answers = (await pipeline.exec()) ?? [];
+    names.forEach((name, i) => {
+      const [err, ok] = answers[i] ?? [null, null];
+      const owner = owners[i];
+      if (!err && ok === 'OK' && owner) held.set(name, this.handle(name, owner));
+    });
+    return held;
+  }
+
+  /** Releases many locks in one pipeline (each only if still owned). */
+  async releaseMany(locks: HeldLock[]): Promise<void> {
+    if (locks.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const l of locks) pipeline.eval(RELEASE, 1, l.key, l.owner);
+    await pipeline.exec();
   }
 
   async isHeld(name: string): Promise<boolean> {
     return (await this.redis.exists(this.keyFor(name))) === 1;
+  }
+
+  private handle(name: string, owner: string): HeldLock {
+    const key = this.keyFor(name);
+    return {
+      name,
+      key,
+      owner,
+      release: async () => (await this.redis.eval(RELEASE, 1, key, owner)) === 1,
+      extend: async (ttlMs: number) => (await this.redis.eval(EXTEND, 1, key, owner, String(ttlMs))) === 1,
+    };
   }
 }

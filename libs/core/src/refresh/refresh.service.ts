@@ -7,17 +7,23 @@ import type {
   ConnectionsRepository,
   RefreshRepository,
   RefreshRow,
+  RefreshSuccess,
   RefreshTrigger,
   TokenRow,
 } from '@vault/persistence';
 import {
   CATALOGUE,
   resolveEndpoints,
+  type CatalogueEntry,
+  type ClientAuthMethod,
   type FailureClass,
+  type ProviderAdapter,
   type ProviderFailure,
   type ProviderName,
   type ProviderRegistry,
+  type RefreshRequest,
   type RefreshResult,
+  type TokenSet,
 } from '@vault/providers';
 import type { VaultConfig } from '../config/vault-config';
 import { aad } from '../crypto/aad';
@@ -26,11 +32,39 @@ import type { MetricsService } from '../metrics/metrics.service';
 import type { RedisService } from '../redis/redis.service';
 import { isFresh, type OnDemandRefresher } from '../tokens/token.service';
 import { backoffSeconds } from './backoff';
-import { RedisLocks } from './redis-lock';
+import { RedisLocks, type HeldLock } from './redis-lock';
 import { nextRefreshAt } from './schedule';
 
 /** Outcomes of design section 7, plus what happens when no provider call was needed. */
 export type RefreshOutcome = FailureClass | 'success';
+
+/** A provider call decided under the lock, ready to be journalled and made. */
+interface Planned {
+  row: RefreshRow;
+  trigger: RefreshTrigger;
+  provider: ProviderName;
+  entry: CatalogueEntry;
+  adapter: ProviderAdapter;
+  refreshToken: string;
+  attempt: {
+    id: string;
+    connectionId: string;
+    trigger: RefreshTrigger;
+    connectionVersion: number;
+    refreshTokenFingerprint: string;
+  };
+  request: RefreshRequest;
+}
+
+function transientReport(): RefreshReport {
+  return {
+    outcome: 'transient',
+    calledProvider: false,
+    status: 'active',
+    expiresAt: null,
+    retryAfterSeconds: 5,
+  };
+}
 
 export interface RefreshReport {
   outcome: RefreshOutcome;
@@ -112,13 +146,12 @@ export class RefreshService implements OnDemandRefresher {
   }
 
   private async run(id: string, trigger: RefreshTrigger, minTtlSeconds: number): Promise<RefreshReport> {
-    // The lock outlives the longest provider call (timeout, plus a possible quick retry) with a margin.
-    const lockTtlMs = 2 * this.config.PROVIDER_TIMEOUT_MS + 5_000;
+    const lockTtlMs = this.lockTtlMs();
     for (let round = 0; round < 3; round++) {
       const lock = await this.locks.tryAcquire(id, lockTtlMs);
       if (lock) {
         try {
-          return await this.underLock(id, trigger, minTtlSeconds);
+          return await this.underLock(lock, trigger, minTtlSeconds);
         } finally {
           await lock
             .release()
@@ -187,138 +220,239 @@ export class RefreshService implements OnDemandRefresher {
   }
 
   private async underLock(
-    id: string,
+    lock: HeldLock,
     trigger: RefreshTrigger,
     minTtlSeconds: number,
   ): Promise<RefreshReport> {
-    const row = await this.mustLoad(id);
-    if (row.status === 'needs_reauth' || row.status === 'revoked')
-      return this.reportFromRow(row, 'reauth_required', false, null);
+    const row = await this.mustLoad(lock.name);
+    const plan = await this.plan(row, trigger, minTtlSeconds, lock);
+    if ('done' in plan) return plan.done;
+    await this.repo.startAttempts([plan.call.attempt]);
+    const result = await this.execute(plan.call);
+    if (!result.ok) return this.recordFailure(row, plan.call.attempt.id, trigger, result.failure, true);
+    const { write, report } = await this.success(plan.call, result.tokens);
+    const applied = await this.repo.applySuccesses([write]);
+    this.afterSuccess(plan.call, applied.has(row.id));
+    return report;
+  }
+
+  /**
+   * Scheduled refreshes of a batch of connections due together (one BullMQ job): the same steps as a single
+   * refresh, but the locks, the reads, the journal and the successful writes each take one round trip for the
+   * whole batch. Connections already being refreshed anywhere are skipped, as a single scheduled refresh would.
+   */
+  async refreshScheduledBatch(ids: string[]): Promise<RefreshOutcome[]> {
+    const mine = [...new Set(ids)].filter((id) => !this.inflight.has(id));
+    const settle = new Map<string, (r: RefreshReport) => void>();
+    for (const id of mine) {
+      this.inflight.set(
+        id,
+        new Promise<RefreshReport>((resolve) => settle.set(id, resolve)).finally(() =>
+          this.inflight.delete(id),
+        ),
+      );
+    }
+    const reports = new Map<string, RefreshReport>();
+    const locks = await this.locks.tryAcquireMany(mine, this.lockTtlMs()).catch((err: unknown) => {
+      for (const id of mine) settle.get(id)?.(transientReport());
+      throw err;
+    });
+    try {
+      const rows = await this.repo.loadMany([...locks.keys()]);
+      const planned: Planned[] = [];
+      for (const row of rows) {
+        const lock = locks.get(row.id);
+        const plan = await this.plan(row, 'scheduled', 0, lock);
+        if ('done' in plan) reports.set(row.id, plan.done);
+        else planned.push(plan.call);
+      }
+      await this.repo.startAttempts(planned.map((p) => p.attempt));
+      const results = await Promise.all(planned.map((p) => this.execute(p)));
+      const writes: { call: Planned; write: RefreshSuccess }[] = [];
+      await Promise.all(
+        planned.map(async (call, i) => {
+          const result = results[i];
+          if (!result) return;
+          if (result.ok) {
+            const { write, report } = await this.success(call, result.tokens);
+            writes.push({ call, write });
+            reports.set(call.row.id, report);
+          } else {
+            reports.set(
+              call.row.id,
+              await this.recordFailure(call.row, call.attempt.id, 'scheduled', result.failure, true),
+            );
+          }
+        }),
+      );
+      const applied = await this.repo.applySuccesses(writes.map((w) => w.write));
+      for (const w of writes) this.afterSuccess(w.call, applied.has(w.call.row.id));
+    } finally {
+      await this.locks
+        .releaseMany([...locks.values()])
+        .catch((err: unknown) => this.logger.warn({ err }, 'lock release failed'));
+      for (const id of mine) settle.get(id)?.(reports.get(id) ?? transientReport());
+    }
+    return mine.map((id) => reports.get(id)?.outcome ?? 'transient');
+  }
+
+  private lockTtlMs(timeoutMs = this.config.PROVIDER_TIMEOUT_MS): number {
+    // The lock outlives the longest provider call (timeout, plus a possible quick retry) with a margin.
+    return 2 * timeoutMs + 5_000;
+  }
+
+  /** Decides under the lock whether to call the provider, and prepares the call. Writes nothing but failures. */
+  private async plan(
+    row: RefreshRow,
+    trigger: RefreshTrigger,
+    minTtlSeconds: number,
+    lock: HeldLock | undefined,
+  ): Promise<{ done: RefreshReport } | { call: Planned }> {
+    const done = (report: RefreshReport) => ({ done: report });
+    if (row.status === 'needs_reauth' || row.status === 'revoked') {
+      return done(this.reportFromRow(row, 'reauth_required', false, null));
+    }
     const now = Date.now();
-    if (trigger === 'on_demand' && this.freshFor(row, minTtlSeconds))
-      return this.reportFromRow(row, 'success', false, null);
+    if (trigger === 'on_demand' && this.freshFor(row, minTtlSeconds)) {
+      return done(this.reportFromRow(row, 'success', false, null));
+    }
     if (
       trigger === 'scheduled' &&
       (row.nextRefreshAt === null || row.nextRefreshAt.getTime() > now + 5_000)
     ) {
-      return this.reportFromRow(row, 'success', false, null);
+      return done(this.reportFromRow(row, 'success', false, null));
     }
-
     const integration = row.integration;
     const provider = integration.provider as ProviderName;
     if (integration.status === 'credentials_rejected') {
       // Calling again with credentials the provider refused would not help; wait for a new client secret.
-      return this.recordFailure(
-        row,
-        null,
-        trigger,
-        {
-          class: 'integration_error',
-          code: 'credentials_rejected',
-          httpStatus: null,
-          ambiguous: false,
-        },
-        false,
-      );
+      const failure: ProviderFailure = {
+        class: 'integration_error',
+        code: 'credentials_rejected',
+        httpStatus: null,
+        ambiguous: false,
+      };
+      return done(await this.recordFailure(row, null, trigger, failure, false));
     }
     const limitedFor = await this.rateLimitedFor(integration.id);
     if (limitedFor > 0) {
-      return this.recordFailure(
-        row,
-        null,
-        trigger,
-        {
-          class: 'rate_limited',
-          code: 'provider_slowed_down',
-          httpStatus: null,
-          ambiguous: false,
-          retryAfterSeconds: limitedFor,
-        },
-        false,
-      );
+      const failure: ProviderFailure = {
+        class: 'rate_limited',
+        code: 'provider_slowed_down',
+        httpStatus: null,
+        ambiguous: false,
+        retryAfterSeconds: limitedFor,
+      };
+      return done(await this.recordFailure(row, null, trigger, failure, false));
     }
-
+    const timeoutMs = this.timeoutFor(integration.requestTimeoutMs);
+    if (lock && this.lockTtlMs(timeoutMs) > this.lockTtlMs()) await lock.extend(this.lockTtlMs(timeoutMs));
     if (row.hasOpenAttempts) await this.recoverInterruptedAttempts(row);
+
     const clientSecret = await this.cipher.open(
       integration.clientSecretSealed,
       aad.integration(integration.id),
     );
-    const refreshToken = await this.cipher.open(row.refreshTokenSealed, aad.connection(id, 'refresh_token'));
-    const attemptId = randomUUID();
-    await this.repo.startAttempt({
-      id: attemptId,
-      connectionId: id,
-      trigger,
-      connectionVersion: row.version,
-      refreshTokenFingerprint: fingerprint(refreshToken),
-    });
-
-    const adapter = this.providers.get(provider);
+    const refreshToken = await this.cipher.open(
+      row.refreshTokenSealed,
+      aad.connection(row.id, 'refresh_token'),
+    );
     const entry = CATALOGUE[provider];
-    const request = {
-      endpoints: resolveEndpoints(entry, {
-        tokenUrl: integration.tokenUrl,
-        authorizeUrl: integration.authorizeUrl,
-        revokeUrl: integration.revokeUrl,
-      }),
-      clientId: integration.clientId,
-      clientSecret,
-      clientAuth: integration.clientAuth as 'client_secret_post' | 'client_secret_basic',
-      refreshToken,
-      timeoutMs: this.timeoutFor(integration.requestTimeoutMs),
+    return {
+      call: {
+        row,
+        trigger,
+        provider,
+        entry,
+        adapter: this.providers.get(provider),
+        refreshToken,
+        attempt: {
+          id: randomUUID(),
+          connectionId: row.id,
+          trigger,
+          connectionVersion: row.version,
+          refreshTokenFingerprint: fingerprint(refreshToken),
+        },
+        request: {
+          endpoints: resolveEndpoints(entry, {
+            tokenUrl: integration.tokenUrl,
+            authorizeUrl: integration.authorizeUrl,
+            revokeUrl: integration.revokeUrl,
+          }),
+          clientId: integration.clientId,
+          clientSecret,
+          clientAuth: integration.clientAuth as ClientAuthMethod,
+          refreshToken,
+          timeoutMs,
+        },
+      },
     };
-    let result = await this.callProvider(provider, () => adapter.refresh(request));
-    if (!result.ok && result.failure.ambiguous && (entry.graceSeconds ?? 0) > 0) {
-      // The request may have reached the provider; inside its grace window the same RT works once more.
-      result = await this.callProvider(provider, () => adapter.refresh(request));
-    }
+  }
 
-    if (result.ok) {
-      const t = result.tokens;
-      const issuedAt = Date.now();
-      const ttl =
-        t.expiresIn ?? entry.defaultAccessTokenTtlSeconds ?? this.config.DEFAULT_REFRESH_INTERVAL_SECONDS;
-      const expiresAt = new Date(issuedAt + ttl * 1000);
-      const margin = Math.min(
-        integration.refreshMarginSeconds ?? this.config.REFRESH_MARGIN_SECONDS,
-        Math.floor(ttl / 2),
-      );
-      const rotated = t.refreshToken !== null && t.refreshToken !== refreshToken;
-      const applied = await this.repo.applySuccess({
-        id,
-        version: row.version,
-        tenantId: row.tenantId,
-        attemptId,
-        accessTokenSealed: await this.cipher.seal(t.accessToken, aad.connection(id, 'access_token')),
-        accessTokenExpiresAt: expiresAt,
-        refreshTokenSealed:
-          rotated && t.refreshToken
-            ? await this.cipher.seal(t.refreshToken, aad.connection(id, 'refresh_token'))
-            : null,
-        tokenType: normaliseTokenType(t.tokenType),
-        scopes: t.scopes,
-        nextRefreshAt: nextRefreshAt(expiresAt, margin, new Date(issuedAt)),
-        refreshTokenExpiresAt: t.refreshTokenExpiresIn
-          ? new Date(issuedAt + t.refreshTokenExpiresIn * 1000)
+  /** The provider call, with one quick retry of an ambiguous failure where the provider has a grace window. */
+  private async execute(call: Planned): Promise<RefreshResult> {
+    let result = await this.callProvider(call.provider, () => call.adapter.refresh(call.request));
+    if (!result.ok && result.failure.ambiguous && (call.entry.graceSeconds ?? 0) > 0) {
+      // The request may have reached the provider; inside its grace window the same RT works once more.
+      result = await this.callProvider(call.provider, () => call.adapter.refresh(call.request));
+    }
+    return result;
+  }
+
+  /** Seals the new tokens and computes the next due time: the write to apply and the report it gives. */
+  private async success(
+    call: Planned,
+    t: TokenSet,
+  ): Promise<{ write: RefreshSuccess; report: RefreshReport }> {
+    const { row } = call;
+    const issuedAt = Date.now();
+    const ttl =
+      t.expiresIn ?? call.entry.defaultAccessTokenTtlSeconds ?? this.config.DEFAULT_REFRESH_INTERVAL_SECONDS;
+    const expiresAt = new Date(issuedAt + ttl * 1000);
+    const margin = Math.min(
+      row.integration.refreshMarginSeconds ?? this.config.REFRESH_MARGIN_SECONDS,
+      Math.floor(ttl / 2),
+    );
+    const rotated = t.refreshToken !== null && t.refreshToken !== call.refreshToken;
+    const write: RefreshSuccess = {
+      id: row.id,
+      version: row.version,
+      tenantId: row.tenantId,
+      attemptId: call.attempt.id,
+      accessTokenSealed: await this.cipher.seal(t.accessToken, aad.connection(row.id, 'access_token')),
+      accessTokenExpiresAt: expiresAt,
+      refreshTokenSealed:
+        rotated && t.refreshToken
+          ? await this.cipher.seal(t.refreshToken, aad.connection(row.id, 'refresh_token'))
           : null,
-        eventDetail: { trigger, rotated, expires_at: expiresAt.toISOString() },
-      });
-      this.count(row, trigger, 'success');
-      if (!applied) {
-        this.logger.warn(
-          { connectionId: id },
-          'refresh succeeded but the grant changed meanwhile; kept the newer grant',
-        );
-      }
-      return {
+      tokenType: normaliseTokenType(t.tokenType),
+      scopes: t.scopes,
+      nextRefreshAt: nextRefreshAt(expiresAt, margin, new Date(issuedAt)),
+      refreshTokenExpiresAt: t.refreshTokenExpiresIn
+        ? new Date(issuedAt + t.refreshTokenExpiresIn * 1000)
+        : null,
+      eventDetail: { trigger: call.trigger, rotated, expires_at: expiresAt.toISOString() },
+    };
+    return {
+      write,
+      report: {
         outcome: 'success',
         calledProvider: true,
         status: 'active',
         expiresAt,
         retryAfterSeconds: null,
-      };
+      },
+    };
+  }
+
+  private afterSuccess(call: Planned, applied: boolean): void {
+    this.count(call.row, call.trigger, 'success');
+    if (!applied) {
+      this.logger.warn(
+        { connectionId: call.row.id },
+        'refresh succeeded but the grant changed meanwhile; kept the newer grant',
+      );
     }
-    return this.recordFailure(row, attemptId, trigger, result.failure, true);
   }
 
   private async callProvider(

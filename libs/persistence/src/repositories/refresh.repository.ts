@@ -81,6 +81,37 @@ export interface RefreshFailureWrite {
 
 type Row = Record<string, unknown>;
 
+function toRefreshRow(r: Row): RefreshRow {
+  return {
+    id: r.id as string,
+    tenantId: r.tenant_id as string,
+    status: r.status as ConnectionStatus,
+    version: r.version as number,
+    refreshTokenSealed: r.refresh_token_sealed as Buffer,
+    accessTokenExpiresAt: r.access_token_expires_at as Date | null,
+    nextRefreshAt: r.next_refresh_at as Date | null,
+    refreshFailures: r.refresh_failures as number,
+    scopes: r.scopes as string[],
+    lastError: r.last_error as ConnectionLastError | null,
+    updatedAt: r.updated_at as Date,
+    hasOpenAttempts: r.has_open_attempts as boolean,
+    integration: {
+      id: r.i_id as string,
+      key: r.i_key as string,
+      provider: r.i_provider as string,
+      status: r.i_status as IntegrationStatus,
+      clientId: r.i_client_id as string,
+      clientSecretSealed: r.i_client_secret_sealed as Buffer,
+      clientAuth: r.i_client_auth as string,
+      tokenUrl: r.i_token_url as string | null,
+      authorizeUrl: r.i_authorize_url as string | null,
+      revokeUrl: r.i_revoke_url as string | null,
+      refreshMarginSeconds: r.i_refresh_margin_seconds as number | null,
+      requestTimeoutMs: r.i_request_timeout_ms as number | null,
+    },
+  };
+}
+
 const LOAD_SQL = `
   SELECT c.id, c.tenant_id, c.status, c.version, c.refresh_token_sealed, c.access_token_expires_at,
          c.next_refresh_at, c.refresh_failures, c.scopes, c.last_error, c.updated_at,
@@ -90,25 +121,41 @@ const LOAD_SQL = `
          i.client_secret_sealed AS i_client_secret_sealed, i.client_auth AS i_client_auth, i.token_url AS i_token_url,
          i.authorize_url AS i_authorize_url, i.revoke_url AS i_revoke_url,
          i.refresh_margin_seconds AS i_refresh_margin_seconds, i.request_timeout_ms AS i_request_timeout_ms
-  FROM connections c JOIN integrations i ON i.id = c.integration_id WHERE c.id = $1`;
+  FROM connections c JOIN integrations i ON i.id = c.integration_id WHERE c.id = ANY($1::uuid[])`;
 
-/** One statement (so one round trip, atomically): the fenced write, the journal's end and the event. */
+/**
+ * One statement (one round trip, atomic) for any number of refreshed connections: the fenced writes, the
+ * journal's end and the events. Scopes travel as JSON (arrays of different lengths do not unnest).
+ */
 const SUCCESS_SQL = `
-  WITH c AS (
-    UPDATE connections SET access_token_sealed = $3, access_token_expires_at = $4,
-      refresh_token_sealed = coalesce($5, refresh_token_sealed), token_type = $6, scopes = coalesce($7, scopes),
-      next_refresh_at = $8, refresh_token_expires_at = coalesce($9, refresh_token_expires_at),
+  WITH u AS (
+    SELECT * FROM unnest($1::uuid[], $2::int[], $3::bytea[], $4::timestamptz[], $5::bytea[], $6::text[],
+                         $7::jsonb[], $8::timestamptz[], $9::timestamptz[], $10::uuid[], $11::text[], $12::jsonb[])
+      AS u(id, version, at_sealed, at_expires, rt_sealed, token_type, scopes, next_at, rt_expires, attempt_id,
+           tenant_id, detail)),
+  c AS (
+    UPDATE connections c SET access_token_sealed = u.at_sealed, access_token_expires_at = u.at_expires,
+      refresh_token_sealed = coalesce(u.rt_sealed, c.refresh_token_sealed), token_type = u.token_type,
+      scopes = CASE WHEN u.scopes IS NULL THEN c.scopes
+                    ELSE ARRAY(SELECT jsonb_array_elements_text(u.scopes)) END,
+      next_refresh_at = u.next_at, refresh_token_expires_at = coalesce(u.rt_expires, c.refresh_token_expires_at),
       status = 'active', status_reason = NULL, refresh_failures = 0, last_error = NULL,
-      last_refreshed_at = now(), refresh_claimed_until = NULL, version = version + 1, updated_at = now()
-    WHERE id = $1 AND version = $2 RETURNING id),
+      last_refreshed_at = now(), refresh_claimed_until = NULL, version = c.version + 1, updated_at = now()
+    FROM u WHERE c.id = u.id AND c.version = u.version RETURNING c.id),
   a AS (
-    UPDATE refresh_attempts SET finished_at = now(),
-      outcome = CASE WHEN EXISTS (SELECT 1 FROM c) THEN 'success' ELSE 'success_fenced_out' END
-    WHERE id = $10),
+    UPDATE refresh_attempts a SET finished_at = now(),
+      outcome = CASE WHEN u.id IN (SELECT id FROM c) THEN 'success' ELSE 'success_fenced_out' END
+    FROM u WHERE a.id = u.attempt_id),
   e AS (
     INSERT INTO connection_events (connection_id, tenant_id, type, detail)
-    SELECT $1, $11, CASE WHEN EXISTS (SELECT 1 FROM c) THEN 'refreshed' ELSE 'refresh_race_lost' END, $12)
-  SELECT EXISTS (SELECT 1 FROM c) AS applied`;
+    SELECT u.id, u.tenant_id, CASE WHEN u.id IN (SELECT id FROM c) THEN 'refreshed' ELSE 'refresh_race_lost' END,
+           u.detail
+    FROM u)
+  SELECT id FROM c`;
+
+const START_SQL = `
+  INSERT INTO refresh_attempts (id, connection_id, trigger, connection_version, refresh_token_fingerprint)
+  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[])`;
 
 const FAILURE_SQL = `
   WITH c AS (
@@ -136,53 +183,34 @@ export class RefreshRepository {
   }
 
   async load(id: string): Promise<RefreshRow | null> {
-    const [r] = await prepared<Row>(this.pool, 'vault_refresh_load', LOAD_SQL, [id]);
-    if (!r) return null;
-    return {
-      id: r.id as string,
-      tenantId: r.tenant_id as string,
-      status: r.status as ConnectionStatus,
-      version: r.version as number,
-      refreshTokenSealed: r.refresh_token_sealed as Buffer,
-      accessTokenExpiresAt: r.access_token_expires_at as Date | null,
-      nextRefreshAt: r.next_refresh_at as Date | null,
-      refreshFailures: r.refresh_failures as number,
-      scopes: r.scopes as string[],
-      lastError: r.last_error as ConnectionLastError | null,
-      updatedAt: r.updated_at as Date,
-      hasOpenAttempts: r.has_open_attempts as boolean,
-      integration: {
-        id: r.i_id as string,
-        key: r.i_key as string,
-        provider: r.i_provider as string,
-        status: r.i_status as IntegrationStatus,
-        clientId: r.i_client_id as string,
-        clientSecretSealed: r.i_client_secret_sealed as Buffer,
-        clientAuth: r.i_client_auth as string,
-        tokenUrl: r.i_token_url as string | null,
-        authorizeUrl: r.i_authorize_url as string | null,
-        revokeUrl: r.i_revoke_url as string | null,
-        refreshMarginSeconds: r.i_refresh_margin_seconds as number | null,
-        requestTimeoutMs: r.i_request_timeout_ms as number | null,
-      },
-    };
+    return (await this.loadMany([id]))[0] ?? null;
   }
 
-  /** Journal step: recorded (durably) before the provider is called. */
-  async startAttempt(a: {
-    id: string;
-    connectionId: string;
-    trigger: RefreshTrigger;
-    connectionVersion: number;
-    refreshTokenFingerprint: string;
-  }): Promise<void> {
-    await prepared(
-      this.pool,
-      'vault_refresh_start',
-      `INSERT INTO refresh_attempts (id, connection_id, trigger, connection_version, refresh_token_fingerprint)
-       VALUES ($1, $2, $3, $4, $5)`,
-      [a.id, a.connectionId, a.trigger, a.connectionVersion, a.refreshTokenFingerprint],
-    );
+  /** Several connections in one round trip (a batch of scheduled refreshes). */
+  async loadMany(ids: string[]): Promise<RefreshRow[]> {
+    if (ids.length === 0) return [];
+    const rows = await prepared<Row>(this.pool, 'vault_refresh_load', LOAD_SQL, [ids]);
+    return rows.map(toRefreshRow);
+  }
+
+  /** Journal step: recorded (durably) before the provider is called, for one or many connections. */
+  async startAttempts(
+    attempts: {
+      id: string;
+      connectionId: string;
+      trigger: RefreshTrigger;
+      connectionVersion: number;
+      refreshTokenFingerprint: string;
+    }[],
+  ): Promise<void> {
+    if (attempts.length === 0) return;
+    await prepared(this.pool, 'vault_refresh_start', START_SQL, [
+      attempts.map((a) => a.id),
+      attempts.map((a) => a.connectionId),
+      attempts.map((a) => a.trigger),
+      attempts.map((a) => a.connectionVersion),
+      attempts.map((a) => a.refreshTokenFingerprint),
+    ]);
   }
 
   async finishAttempt(id: string, outcome: string): Promise<void> {
@@ -211,23 +239,27 @@ export class RefreshRepository {
     }));
   }
 
-  /** Fenced write of fresh tokens: applies only if the connection still has the version read under the lock. */
-  async applySuccess(s: RefreshSuccess): Promise<boolean> {
-    const [r] = await prepared<Row>(this.pool, 'vault_refresh_success', SUCCESS_SQL, [
-      s.id,
-      s.version,
-      s.accessTokenSealed,
-      s.accessTokenExpiresAt,
-      s.refreshTokenSealed,
-      s.tokenType,
-      s.scopes,
-      s.nextRefreshAt,
-      s.refreshTokenExpiresAt,
-      s.attemptId,
-      s.tenantId,
-      s.eventDetail,
+  /**
+   * Fenced writes of fresh tokens: each applies only if its connection still has the version read under the
+   * lock. Returns the IDs that were applied.
+   */
+  async applySuccesses(writes: RefreshSuccess[]): Promise<Set<string>> {
+    if (writes.length === 0) return new Set();
+    const rows = await prepared<Row>(this.pool, 'vault_refresh_success', SUCCESS_SQL, [
+      writes.map((s) => s.id),
+      writes.map((s) => s.version),
+      writes.map((s) => s.accessTokenSealed),
+      writes.map((s) => s.accessTokenExpiresAt),
+      writes.map((s) => s.refreshTokenSealed),
+      writes.map((s) => s.tokenType),
+      writes.map((s) => (s.scopes === null ? null : JSON.stringify(s.scopes))),
+      writes.map((s) => s.nextRefreshAt),
+      writes.map((s) => s.refreshTokenExpiresAt),
+      writes.map((s) => s.attemptId),
+      writes.map((s) => s.tenantId),
+      writes.map((s) => JSON.stringify(s.eventDetail)),
     ]);
-    return r?.applied === true;
+    return new Set(rows.map((r) => r.id as string));
   }
 
   /** Records a failed refresh: status, reason, schedule and event, fenced by version like a success. */
