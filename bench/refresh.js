@@ -28,6 +28,10 @@
  *   BENCH_LOG_LEVEL        LOG_LEVEL of the vault processes (default warn)
  *   BENCH_SPREAD_SECONDS   0 (default): all due at T0 (a burst). N > 0: due times spread uniformly over
  *                          [T0, T0 + N s] (steady state); lag is then taken per connection from its own due time
+ *   BENCH_DUE_IN_SECONDS   30 (default): the worker is running and all connections fall due together this many
+ *                          seconds ahead (T0 = now + 30 s, the sweep's default lookahead), as in production.
+ *                          0: all due at once *before* the worker starts (a backlog after a worker outage): the
+ *                          lag then measures how long the backlog takes to drain.
  *   BENCH_PROFILE=1        CPU-profile the worker from ready to done (bench/profile-hook.js); prints the top
  *                          costs and keeps the .cpuprofile in bench/results/
  *   SWEEP_INTERVAL_MS, SWEEP_BATCH_SIZE, SWEEP_LOOKAHEAD_SECONDS, WORKER_CONCURRENCY, DATABASE_POOL_SIZE,
@@ -67,6 +71,7 @@ const cfg = {
   logLevel: process.env.BENCH_LOG_LEVEL || 'warn',
   profile: process.env.BENCH_PROFILE === '1',
   spreadSeconds: Number(process.env.BENCH_SPREAD_SECONDS || 0),
+  dueInSeconds: Number(process.env.BENCH_DUE_IN_SECONDS ?? 30),
   pollMs: 250,
 };
 
@@ -472,38 +477,48 @@ async function main() {
     const before = await pgDbStats(pg, run.dbName);
     const redisBefore = await redisCommandsProcessed().catch(() => null);
 
-    // T0: everything due at once (the DB's clock; same machine as ours).
-    const { rows: t0rows } = await pg.query(
-      `WITH u AS (UPDATE connections SET next_refresh_at = now() + random() * $1 * interval '1 second' RETURNING 1)
-       SELECT now() AS t0, (SELECT count(*)::int FROM u) AS n`,
-      [cfg.spreadSeconds],
-    );
-    // Each connection's due time, kept beside the vault's tables for the lag figures.
-    await pg.query(`CREATE TABLE bench_due AS SELECT id, next_refresh_at AS due FROM connections`);
-    const T0 = t0rows[0].t0;
-    log(`T0 = ${T0.toISOString()}: ${t0rows[0].n} connections due`);
-
     const knobs = {};
     for (const k of WORKER_KNOBS) if (process.env[k]) knobs[k] = process.env[k];
     const profileFile = path.join(RESULTS_DIR, `refresh-worker-${run.id}.cpuprofile`);
     const extraArgs = cfg.profile ? ['-r', './bench/profile-hook.js'] : [];
+    let worker, spawnAt, readyAt, cpuAtReady, tokCpuAtReady, machineAtReady;
+    const startWorker = async () => {
+      log(
+        `starting ONE vault-worker (TS sources)${Object.keys(knobs).length ? ` with ${JSON.stringify(knobs)}` : ' with default knobs'}`,
+      );
+      spawnAt = Date.now();
+      worker = await startVault(
+        'worker',
+        { ...baseEnv, ...knobs, BENCH_PROFILE_FILE: profileFile },
+        extraArgs,
+      );
+      readyAt = new Date();
+      if (cfg.profile) worker.child.kill('SIGWINCH');
+      cpuAtReady = cpuSeconds(worker.child.pid);
+      tokCpuAtReady = cpuSeconds(tokenServer.child.pid);
+      machineAtReady = machineCpu();
+      log(`worker ready after ${((readyAt - spawnAt) / 1000).toFixed(1)} s (pid ${worker.child.pid})`);
+    };
+    if (cfg.dueInSeconds > 0) await startWorker();
+
+    // T0: everything due at once (the DB's clock; same machine as ours), now or BENCH_DUE_IN_SECONDS ahead.
+    const { rows: t0rows } = await pg.query(
+      `WITH u AS (UPDATE connections
+                  SET next_refresh_at = now() + $2 * interval '1 second' + random() * $1 * interval '1 second'
+                  RETURNING 1)
+       SELECT now() + $2 * interval '1 second' AS t0, now() AS set_at, (SELECT count(*)::int FROM u) AS n`,
+      [cfg.spreadSeconds, cfg.dueInSeconds],
+    );
+    // Each connection's due time, kept beside the vault's tables for the lag figures.
+    await pg.query(`CREATE TABLE bench_due AS SELECT id, next_refresh_at AS due FROM connections`);
+    const T0 = t0rows[0].t0;
+    const setAt = t0rows[0].set_at;
     log(
-      `starting ONE vault-worker (TS sources)${Object.keys(knobs).length ? ` with ${JSON.stringify(knobs)}` : ' with default knobs'}`,
+      `T0 = ${T0.toISOString()}: ${t0rows[0].n} connections due ${cfg.dueInSeconds > 0 ? `in ${cfg.dueInSeconds} s` : 'now'}`,
     );
-    const spawnAt = Date.now();
-    const worker = await startVault(
-      'worker',
-      { ...baseEnv, ...knobs, BENCH_PROFILE_FILE: profileFile },
-      extraArgs,
-    );
-    const readyAt = new Date();
-    if (cfg.profile) worker.child.kill('SIGWINCH');
-    const cpuAtReady = cpuSeconds(worker.child.pid);
-    const tokCpuAtReady = cpuSeconds(tokenServer.child.pid);
-    const machineAtReady = machineCpu();
-    log(
-      `worker ready after ${((readyAt - spawnAt) / 1000).toFixed(1)} s (pid ${worker.child.pid}); T0 + ${((readyAt - T0) / 1000).toFixed(1)} s`,
-    );
+    if (cfg.dueInSeconds === 0) await startWorker();
+    // Work can start once the connections are due within reach and the worker runs.
+    const startAt = new Date(Math.max(readyAt.getTime(), setAt.getTime()));
 
     // Poll until every connection was refreshed after T0.
     const deadline = Date.now() + cfg.timeoutSeconds * 1000;
@@ -514,12 +529,12 @@ async function main() {
     for (;;) {
       const { rows } = await pg.query(
         `SELECT count(*) FILTER (WHERE last_refreshed_at >= $1)::int AS done FROM connections`,
-        [T0],
+        [setAt],
       );
       polls++;
       const n = rows[0].done;
       const now = Date.now();
-      progress.push({ t: Math.round(now - readyAt.getTime()), done: n });
+      progress.push({ t: Math.round(now - startAt.getTime()), done: n });
       if (n >= cfg.connections) {
         doneAt = new Date(now);
         break;
@@ -541,8 +556,9 @@ async function main() {
 
     // Figures from the DB: when each connection was refreshed.
     const { rows: lagRows } = await pg.query(
-      `WITH l AS (SELECT extract(epoch FROM c.last_refreshed_at - d.due) AS from_t0,
-                         extract(epoch FROM c.last_refreshed_at - greatest(d.due, $2::timestamptz)) AS from_ready
+      `WITH l AS (SELECT greatest(0, extract(epoch FROM c.last_refreshed_at - d.due)) AS from_t0,
+                         greatest(0, extract(epoch FROM c.last_refreshed_at - greatest(d.due, $2::timestamptz)))
+                           AS from_ready
                   FROM connections c JOIN bench_due d ON d.id = c.id WHERE $1::timestamptz IS NOT NULL)
        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY from_t0) AS t0_p50,
               percentile_cont(0.99) WITHIN GROUP (ORDER BY from_t0) AS t0_p99,
@@ -587,7 +603,7 @@ async function main() {
 
     // -------------------------------------------------------------------------------------------------------
     const n = cfg.connections;
-    const elapsedReady = (doneAt - readyAt) / 1000;
+    const elapsedReady = (doneAt - startAt) / 1000;
     const elapsedT0 = (doneAt - T0) / 1000;
     const firstCall = tokenStats.firstCallAt ? new Date(tokenStats.firstCallAt) : null;
     const lastCall = tokenStats.lastCallAt ? new Date(tokenStats.lastCallAt) : null;
@@ -610,6 +626,7 @@ async function main() {
       machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version },
       connections: n,
       dueSpreadSeconds: cfg.spreadSeconds,
+      dueInSeconds: cfg.dueInSeconds,
       workerKnobs: { set: knobs, note: 'unset knobs use the defaults of vault-config.ts' },
       seedSeconds: round3(seedSeconds),
       workerStartSeconds: round3((readyAt - spawnAt) / 1000),
@@ -727,7 +744,10 @@ function printReport(f, checks) {
   line('connections', f.connections);
   line(
     'due times',
-    f.dueSpreadSeconds > 0 ? `spread over ${f.dueSpreadSeconds} s from T0` : 'all at T0 (burst)',
+    (f.dueSpreadSeconds > 0 ? `spread over ${f.dueSpreadSeconds} s from T0` : 'all at T0 (burst)') +
+      (f.dueInSeconds > 0
+        ? `, T0 = ${f.dueInSeconds} s after they were set, worker running`
+        : ', already due when the worker starts'),
   );
   line(
     'worker knobs set',
@@ -738,7 +758,7 @@ function printReport(f, checks) {
     `${f.workerStartSeconds} s (T0 -> ready ${round3((new Date(f.workerReadyAt) - new Date(f.t0)) / 1000)} s)`,
   );
   line(
-    'elapsed ready -> all refreshed',
+    'elapsed start -> all refreshed',
     `${f.elapsedFromReadySeconds} s  => ${f.refreshesPerSecondFromReady} refreshes/s`,
   );
   line(

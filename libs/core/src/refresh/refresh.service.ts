@@ -318,7 +318,8 @@ export class RefreshService implements OnDemandRefresher {
     }
     if (
       trigger === 'scheduled' &&
-      (row.nextRefreshAt === null || row.nextRefreshAt.getTime() > now + 5_000)
+      (row.nextRefreshAt === null ||
+        row.nextRefreshAt.getTime() > now + (this.config.SWEEP_LOOKAHEAD_SECONDS + 5) * 1000)
     ) {
       return done(this.reportFromRow(row, 'success', false, null));
     }

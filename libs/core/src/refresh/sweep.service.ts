@@ -10,8 +10,10 @@ export interface RefreshJobSink {
 
 /**
  * The scheduler sweep (design section 4): claims connections due within the lookahead, in batches, with
- * SKIP LOCKED so any number of workers share the work, and enqueues one delayed BullMQ job per connection
- * and due time (the job ID collapses duplicates). PostgreSQL stays the source of truth: a job lost with Redis
+ * SKIP LOCKED so any number of workers share the work, and enqueues them at once as BullMQ jobs (connections
+ * due within the same second share a job; the job ID collapses duplicates). `next_refresh_at` is a deadline:
+ * work is handed out up to SWEEP_LOOKAHEAD_SECONDS before it, so a burst of connections due together is
+ * spread over that window instead of piling up at its due time. PostgreSQL stays the source of truth: a job lost with Redis
  * is claimed again once its lease has passed.
  */
 export class SweepService {
@@ -39,13 +41,11 @@ export class SweepService {
         try {
           await this.queue.addBulk(
             batches.map((items) => {
-              const dueAt = Math.max(...items.map((i) => i.dueAt));
               return {
                 name: 'refresh',
                 data: { items },
                 opts: {
                   jobId: refreshJobId(items),
-                  delay: Math.max(0, dueAt - now),
                   removeOnComplete: true,
                   removeOnFail: true,
                   attempts: 1,
