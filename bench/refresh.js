@@ -763,7 +763,9 @@ function printReport(f, checks) {
   );
   line(
     'elapsed T0 -> all refreshed',
-    `${f.elapsedFromT0Seconds} s  => ${f.refreshesPerSecondFromT0} refreshes/s`,
+    f.elapsedFromT0Seconds <= 0
+      ? `all refreshed ${-f.elapsedFromT0Seconds} s before T0`
+      : `${f.elapsedFromT0Seconds} s  => ${f.refreshesPerSecondFromT0} refreshes/s`,
   );
   line(
     'provider call window (first -> last call)',
