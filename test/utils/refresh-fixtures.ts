@@ -1,5 +1,9 @@
+import { Redis } from 'ioredis';
 import { Client } from 'pg';
+import type { VaultConfig } from '@vault/core';
+import { createApiApp } from '../../apps/vault-api/src/create-app';
 import type { TestApi } from './api';
+import { testConfig } from './config';
 
 /** Helpers shared by the refresh scenarios. */
 export async function createIntegration(
@@ -80,4 +84,59 @@ export function httpCaller(baseUrl: string, key: string): TestApi['call'] {
     }
     return { status: res.status, body: parsed, headers: Object.fromEntries(res.headers), raw };
   };
+}
+
+/**
+ * The API module graph in this process (Fastify inject) against an existing database and Redis prefix, so
+ * it shares state with real worker processes started with the same environment.
+ */
+export async function startInProcessApi(env: Record<string, string>): Promise<{
+  config: VaultConfig;
+  call: TestApi['call'];
+  close(): Promise<void>;
+}> {
+  const config = testConfig(env);
+  const { app } = await createApiApp(config, { bufferLogs: false });
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  const adminKey = config.BOOTSTRAP_API_KEY ?? '';
+  return {
+    config,
+    async call(method, url, body, key = adminKey) {
+      const headers: Record<string, string> = {};
+      if (key !== null) headers.authorization = `Bearer ${key}`;
+      const res = await app.inject({
+        method,
+        url,
+        headers,
+        ...(body === undefined ? {} : { payload: body as object }),
+      });
+      let parsed: unknown;
+      try {
+        parsed = res.body ? JSON.parse(res.body) : undefined;
+      } catch {
+        // not JSON
+      }
+      return { status: res.statusCode, body: parsed, headers: res.headers, raw: res.body };
+    },
+    close: () => app.close(),
+  };
+}
+
+/** Deletes every Redis key under `<prefix>:` (SCAN + DEL, never FLUSHALL: other test files share the server). */
+export async function deleteRedisKeys(redisUrl: string, prefix: string): Promise<number> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+    return deleted;
+  } finally {
+    redis.disconnect();
+  }
 }

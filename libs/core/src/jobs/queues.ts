@@ -34,9 +34,14 @@ export function bullConnection(redisUrl: string): ConnectionOptions {
   };
 }
 
-/** The job ID makes duplicates collapse: the same connections due at the same time make the same job. */
-export function refreshJobId(items: RefreshJob['items']): string {
+/**
+ * The job ID makes duplicates collapse: the same claim of the same connections makes the same job. The claim's
+ * lease is part of it, so a connection claimed again after its job was lost (a killed worker's job still
+ * marked active in BullMQ) gets a new job instead of collapsing into the dead one.
+ */
+export function refreshJobId(items: RefreshJob['items'], claimedUntil: Date): string {
   const h = createHash('sha1');
+  h.update(`${claimedUntil.getTime()};`);
   for (const i of items) h.update(`${i.connectionId}:${i.dueAt};`);
   return `r-${h.digest('hex')}`;
 }

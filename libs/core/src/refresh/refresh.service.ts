@@ -33,7 +33,7 @@ import type { RedisService } from '../redis/redis.service';
 import { isFresh, type OnDemandRefresher } from '../tokens/token.service';
 import { backoffSeconds } from './backoff';
 import { RedisLocks, type HeldLock } from './redis-lock';
-import { nextRefreshAt } from './schedule';
+import { earlyWindowMs, nextRefreshAt } from './schedule';
 
 /** Outcomes of design section 7, plus what happens when no provider call was needed. */
 export type RefreshOutcome = FailureClass | 'success';
@@ -296,9 +296,13 @@ export class RefreshService implements OnDemandRefresher {
     return mine.map((id) => reports.get(id)?.outcome ?? 'transient');
   }
 
-  private lockTtlMs(timeoutMs = this.config.PROVIDER_TIMEOUT_MS): number {
-    // The lock outlives the longest provider call (timeout, plus a possible quick retry) with a margin.
-    return 2 * timeoutMs + 5_000;
+  /**
+   * The lock outlives the provider call (its timeout, twice where a quick retry inside a grace window may
+   * follow) with a margin. It is taken with the default timeout and extended once the integration is known to
+   * need longer, so a dead holder's lock frees as soon as possible.
+   */
+  private lockTtlMs(timeoutMs = this.config.PROVIDER_TIMEOUT_MS, calls = 1): number {
+    return calls * timeoutMs + 5_000;
   }
 
   /** Decides under the lock whether to call the provider, and prepares the call. Writes nothing but failures. */
@@ -319,7 +323,8 @@ export class RefreshService implements OnDemandRefresher {
     if (
       trigger === 'scheduled' &&
       (row.nextRefreshAt === null ||
-        row.nextRefreshAt.getTime() > now + (this.config.SWEEP_LOOKAHEAD_SECONDS + 5) * 1000)
+        row.nextRefreshAt.getTime() >
+          now + earlyWindowMs(row.accessTokenExpiresAt, this.config.SWEEP_LOOKAHEAD_SECONDS, now) + 5_000)
     ) {
       return done(this.reportFromRow(row, 'success', false, null));
     }
@@ -347,7 +352,12 @@ export class RefreshService implements OnDemandRefresher {
       return done(await this.recordFailure(row, null, trigger, failure, false));
     }
     const timeoutMs = this.timeoutFor(integration.requestTimeoutMs);
-    if (lock && this.lockTtlMs(timeoutMs) > this.lockTtlMs()) await lock.extend(this.lockTtlMs(timeoutMs));
+    const entry = CATALOGUE[provider];
+    const needed = this.lockTtlMs(timeoutMs, (entry.graceSeconds ?? 0) > 0 ? 2 : 1);
+    if (lock && needed > this.lockTtlMs() && !(await lock.extend(needed))) {
+      // The lock expired under us (a stalled process): someone else may be refreshing now; do not call.
+      return done(this.reportFromRow(row, 'transient', false, 5));
+    }
     if (row.hasOpenAttempts) await this.recoverInterruptedAttempts(row);
 
     const clientSecret = await this.cipher.open(
@@ -358,7 +368,6 @@ export class RefreshService implements OnDemandRefresher {
       row.refreshTokenSealed,
       aad.connection(row.id, 'refresh_token'),
     );
-    const entry = CATALOGUE[provider];
     return {
       call: {
         row,

@@ -1,4 +1,4 @@
-import { nextRefreshAt } from './schedule';
+import { earlyWindowMs, nextRefreshAt } from './schedule';
 
 describe('nextRefreshAt', () => {
   const now = new Date('2026-01-01T00:00:00Z');
@@ -20,5 +20,23 @@ describe('nextRefreshAt', () => {
   it('is now when the token is already inside the margin or has no expiry', () => {
     expect(nextRefreshAt(new Date(now.getTime() + 10_000), 300, now, () => 0.5)).toEqual(now);
     expect(nextRefreshAt(null, 300, now)).toEqual(now);
+  });
+});
+
+describe('earlyWindowMs', () => {
+  const now = Date.parse('2026-01-01T00:00:00Z');
+
+  it('is the lookahead for long-lived tokens', () => {
+    expect(earlyWindowMs(new Date(now + 3600_000), 30, now)).toBe(30_000);
+  });
+
+  it('is a tenth of the remaining life for short-lived tokens', () => {
+    expect(earlyWindowMs(new Date(now + 60_000), 30, now)).toBe(6_000);
+    expect(earlyWindowMs(new Date(now + 20_000), 30, now)).toBe(2_000);
+  });
+
+  it('is zero for expired tokens or unknown expiry', () => {
+    expect(earlyWindowMs(new Date(now - 1), 30, now)).toBe(0);
+    expect(earlyWindowMs(null, 30, now)).toBe(0);
   });
 });

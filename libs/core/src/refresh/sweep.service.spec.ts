@@ -1,27 +1,31 @@
-import { batchByDueTime } from './sweep.service';
+import { batchByStartTime } from './sweep.service';
 
-describe('batchByDueTime', () => {
+describe('batchByStartTime', () => {
   const at = (ms: number) => new Date(1_800_000_000_000 + ms);
+  const c = (id: string, start: number) => ({ id, dueAt: at(start + 30_000), startAt: at(start) });
 
-  it('groups connections due within a second, at most `size` per job, in due order', () => {
-    const claimed = [
-      { id: 'c', dueAt: at(500) },
-      { id: 'a', dueAt: at(0) },
-      { id: 'b', dueAt: at(200) },
-      { id: 'd', dueAt: at(900) },
-      { id: 'e', dueAt: at(1_500) },
-      { id: 'f', dueAt: at(60_000) },
-    ];
-    const batches = batchByDueTime(claimed, 3).map((b) => b.map((i) => i.connectionId));
-    expect(batches).toEqual([['a', 'b', 'c'], ['d', 'e'], ['f']]);
+  it('groups connections that may start within a second, at most `size` per job, in start order', () => {
+    const batches = batchByStartTime(
+      [c('c', 500), c('a', 0), c('b', 200), c('d', 900), c('e', 1_500), c('f', 60_000)],
+      3,
+    );
+    expect(batches.map((b) => b.items.map((i) => i.connectionId))).toEqual([
+      ['a', 'b', 'c'],
+      ['d', 'e'],
+      ['f'],
+    ]);
+    expect(batches.map((b) => b.startAt - at(0).getTime())).toEqual([500, 1_500, 60_000]);
+    expect(batches[0]?.items[0]?.dueAt).toBe(at(30_000).getTime());
   });
 
   it('never spans more than a second inside one job', () => {
-    const claimed = Array.from({ length: 50 }, (_, i) => ({ id: `c${i}`, dueAt: at(i * 100) }));
-    for (const b of batchByDueTime(claimed, 100)) {
-      const first = b[0]?.dueAt ?? 0;
-      const last = b[b.length - 1]?.dueAt ?? 0;
-      expect(last - first).toBeLessThanOrEqual(1000);
+    const batches = batchByStartTime(
+      Array.from({ length: 50 }, (_, i) => c(`c${i}`, i * 100)),
+      100,
+    );
+    for (const b of batches) {
+      const starts = b.items.map((i) => i.dueAt - 30_000);
+      expect(Math.max(...starts) - Math.min(...starts)).toBeLessThanOrEqual(1000);
     }
   });
 });

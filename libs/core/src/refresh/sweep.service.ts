@@ -2,6 +2,7 @@ import type { JobsOptions } from 'bullmq';
 import type { RefreshRepository } from '@vault/persistence';
 import type { VaultConfig } from '../config/vault-config';
 import { refreshJobId, type RefreshJob } from '../jobs/queues';
+import { earlyWindowMs } from './schedule';
 
 /** The part of a BullMQ queue the sweep uses. */
 export interface RefreshJobSink {
@@ -10,10 +11,10 @@ export interface RefreshJobSink {
 
 /**
  * The scheduler sweep (design section 4): claims connections due within the lookahead, in batches, with
- * SKIP LOCKED so any number of workers share the work, and enqueues them at once as BullMQ jobs (connections
- * due within the same second share a job; the job ID collapses duplicates). `next_refresh_at` is a deadline:
- * work is handed out up to SWEEP_LOOKAHEAD_SECONDS before it, so a burst of connections due together is
- * spread over that window instead of piling up at its due time. PostgreSQL stays the source of truth: a job lost with Redis
+ * SKIP LOCKED so any number of workers share the work, and enqueues them as delayed BullMQ jobs (connections
+ * starting within the same second share a job; the job ID collapses duplicates). A refresh may start ahead
+ * of its due time by the early window (see earlyWindowMs), so a burst of connections due together is spread
+ * over that window instead of piling up at its due time. PostgreSQL stays the source of truth: a job lost with Redis
  * is claimed again once its lease has passed.
  */
 export class SweepService {
@@ -37,21 +38,29 @@ export class SweepService {
         const lease = new Date(horizon.getTime() + this.config.REFRESH_CLAIM_LEASE_SECONDS * 1000);
         const claimed = await this.repo.claimDue(horizon, lease, this.config.SWEEP_BATCH_SIZE);
         if (claimed.length === 0) break;
-        const batches = batchByDueTime(claimed, this.config.REFRESH_JOB_BATCH_SIZE);
+        const batches = batchByStartTime(
+          claimed.map((c) => ({
+            id: c.id,
+            dueAt: c.dueAt,
+            startAt: new Date(
+              c.dueAt.getTime() - earlyWindowMs(c.expiresAt, this.config.SWEEP_LOOKAHEAD_SECONDS, now),
+            ),
+          })),
+          this.config.REFRESH_JOB_BATCH_SIZE,
+        );
         try {
           await this.queue.addBulk(
-            batches.map((items) => {
-              return {
-                name: 'refresh',
-                data: { items },
-                opts: {
-                  jobId: refreshJobId(items),
-                  removeOnComplete: true,
-                  removeOnFail: true,
-                  attempts: 1,
-                },
-              };
-            }),
+            batches.map(({ startAt, items }) => ({
+              name: 'refresh',
+              data: { items },
+              opts: {
+                jobId: refreshJobId(items, lease),
+                delay: Math.max(0, startAt - now),
+                removeOnComplete: true,
+                removeOnFail: true,
+                attempts: 1,
+              },
+            })),
           );
         } catch (err) {
           await this.repo.releaseClaim(claimed.map((c) => c.id));
@@ -67,20 +76,27 @@ export class SweepService {
   }
 }
 
-/** Groups connections (sorted by due time) into jobs of at most `size`, each spanning at most one second. */
-export function batchByDueTime(claimed: { id: string; dueAt: Date }[], size: number): RefreshJob['items'][] {
-  const sorted = [...claimed].sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
-  const batches: RefreshJob['items'][] = [];
-  let current: RefreshJob['items'] = [];
+/**
+ * Groups connections by when their refresh may start (sorted) into jobs of at most `size`, each spanning at
+ * most one second; a job starts when its last member may.
+ */
+export function batchByStartTime(
+  claimed: { id: string; dueAt: Date; startAt: Date }[],
+  size: number,
+): { startAt: number; items: RefreshJob['items'] }[] {
+  const sorted = [...claimed].sort((a, b) => a.startAt.getTime() - b.startAt.getTime());
+  const batches: { startAt: number; items: RefreshJob['items'] }[] = [];
+  let current: { first: number; startAt: number; items: RefreshJob['items'] } | null = null;
   for (const c of sorted) {
-    const dueAt = c.dueAt.getTime();
-    const first = current[0];
-    if (first && (current.length >= size || dueAt - first.dueAt > 1000)) {
-      batches.push(current);
-      current = [];
+    const startAt = c.startAt.getTime();
+    if (current && (current.items.length >= size || startAt - current.first > 1000)) {
+      batches.push({ startAt: current.startAt, items: current.items });
+      current = null;
     }
-    current.push({ connectionId: c.id, dueAt });
+    current ??= { first: startAt, startAt, items: [] };
+    current.startAt = startAt;
+    current.items.push({ connectionId: c.id, dueAt: c.dueAt.getTime() });
   }
-  if (current.length > 0) batches.push(current);
+  if (current) batches.push({ startAt: current.startAt, items: current.items });
   return batches;
 }

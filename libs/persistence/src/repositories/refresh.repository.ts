@@ -298,7 +298,11 @@ export class RefreshRepository {
    * and leases them until `leaseUntil`. A lost job (Redis flushed, worker killed) is claimed again once its
    * lease has passed: PostgreSQL stays the source of truth for what is due.
    */
-  async claimDue(horizon: Date, leaseUntil: Date, limit: number): Promise<{ id: string; dueAt: Date }[]> {
+  async claimDue(
+    horizon: Date,
+    leaseUntil: Date,
+    limit: number,
+  ): Promise<{ id: string; dueAt: Date; expiresAt: Date | null }[]> {
     const rows = await prepared<Row>(
       this.pool,
       'vault_refresh_claim',
@@ -309,10 +313,14 @@ export class RefreshRepository {
          ORDER BY next_refresh_at LIMIT $3
          FOR UPDATE SKIP LOCKED)
        UPDATE connections c SET refresh_claimed_until = $2 FROM due WHERE c.id = due.id
-       RETURNING c.id, c.next_refresh_at`,
+       RETURNING c.id, c.next_refresh_at, c.access_token_expires_at`,
       [horizon, leaseUntil, limit],
     );
-    return rows.map((r) => ({ id: r.id as string, dueAt: r.next_refresh_at as Date }));
+    return rows.map((r) => ({
+      id: r.id as string,
+      dueAt: r.next_refresh_at as Date,
+      expiresAt: r.access_token_expires_at as Date | null,
+    }));
   }
 
   /** Gives up a claim early (the job could not be enqueued). */
