@@ -38,10 +38,9 @@ const pool = new Pool({
 const dataKeys = new Map();
 
 async function loadDataKeys() {
-  // Same construction as libs/core/src/crypto/kms.factory.ts (keyId 'local').
+  // Same construction as libs/core/src/crypto/kms.factory.ts (key ID derived from the master key).
   const kms = new LocalKms({
     masterKey: Buffer.from(process.env.LOCAL_KMS_KEY || '', 'base64'),
-    keyId: 'local',
   });
   const { rows } = await pool.query('SELECT id, kms_key_id, wrapped_key FROM data_keys');
   for (const row of rows) {

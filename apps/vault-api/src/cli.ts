@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { ApiKeysService, loadConfig } from '@vault/core';
+import { ApiKeysService, MetricsService, createKmsDriver, loadConfig } from '@vault/core';
+import { EnvelopeCipher } from '@vault/crypto';
 import {
   API_KEY_SCOPES,
   ApiKeysRepository,
+  DataKeysRepository,
   dataSourceOptions,
   migrateDatabase,
   type ApiKeyScope,
@@ -12,6 +14,7 @@ import { DataSource } from 'typeorm';
 
 const USAGE = `usage:
   vault migrate
+  vault rewrap-data-keys          (after rotating the KMS key: re-wraps every data key under the current one)
   vault create-api-key --name NAME --scopes scope1,scope2 [--tenant TENANT_ID]
 scopes: ${API_KEY_SCOPES.join(', ')}`;
 
@@ -22,6 +25,29 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'migrate') {
     const ran = await migrateDatabase(config.DATABASE_URL);
     console.log(ran.length ? `ran migrations: ${ran.join(', ')}` : 'database is up to date');
+    return 0;
+  }
+  if (command === 'rewrap-data-keys') {
+    await migrateDatabase(config.DATABASE_URL);
+    const ds = await new DataSource(dataSourceOptions(config.DATABASE_URL, 1)).initialize();
+    try {
+      const metrics = new MetricsService('vault-cli');
+      const kms = createKmsDriver(config, metrics, (m) => console.error(m));
+      const cipher = new EnvelopeCipher(
+        kms,
+        new DataKeysRepository(ds),
+        {
+          dataKeyMaxAgeMs: config.DATA_KEY_MAX_AGE_SECONDS * 1000,
+          dataKeyMaxUses: config.DATA_KEY_MAX_USES,
+          cacheMaxEntries: 1000,
+          cacheMaxAgeMs: 3600_000,
+        },
+        metrics,
+      );
+      console.log(`re-wrapped ${await cipher.rewrapDataKeys()} data key(s) under the current KMS key`);
+    } finally {
+      await ds.destroy();
+    }
     return 0;
   }
   if (command === 'create-api-key') {

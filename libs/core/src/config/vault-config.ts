@@ -25,6 +25,14 @@ const envShape = z.object({
     .string()
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
     .optional(),
+  /** Extension: former local master keys (comma-separated base64), still accepted to open data keys. */
+  LOCAL_KMS_PREVIOUS_KEYS: z
+    .string()
+    .refine(
+      (v) => v.split(',').every((k) => Buffer.from(k, 'base64').length === 32),
+      'must be base64 32-byte keys, comma-separated',
+    )
+    .optional(),
   /** Extension: where a generated development master key is kept (git-ignored). */
   LOCAL_KMS_KEY_FILE: z.string().min(1).default('.local/kms-master.key'),
   BOOTSTRAP_API_KEY: z.string().min(24, 'must be at least 24 characters').optional(),

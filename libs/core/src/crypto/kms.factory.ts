@@ -22,7 +22,16 @@ export function createKmsDriver(config: VaultConfig, metrics: CryptoMetrics, war
       metrics,
     });
   }
-  return new LocalKms({ masterKey: localMasterKey(config, warn), keyId: 'local', metrics });
+  // Each master key gets its own ID (derived from it), so older keys listed in LOCAL_KMS_PREVIOUS_KEYS still
+  // open the data keys they wrapped until `vault rewrap-data-keys` moves them to the current one.
+  const previousKeys = (config.LOCAL_KMS_PREVIOUS_KEYS ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((b64) => {
+      const masterKey = Buffer.from(b64, 'base64');
+      return { keyId: LocalKms.deriveKeyId(masterKey), masterKey };
+    });
+  return new LocalKms({ masterKey: localMasterKey(config, warn), previousKeys, metrics });
 }
 
 function localMasterKey(config: VaultConfig, warn: Warn): Buffer {
