@@ -59,7 +59,8 @@ function send(res, status, body) {
 }
 
 async function token(res, id, minTtlSeconds) {
-  const { rows } = await pool.query(SELECT_TOKEN, [id]);
+  // A named prepared statement, as the vault uses: parsed and planned once per pooled connection.
+  const { rows } = await pool.query({ name: 'bare_token_row', text: SELECT_TOKEN, values: [id] });
   const row = rows[0];
   if (!row) return send(res, 404, { error: 'not_found' });
   const servable = row.status === 'active' || row.status === 'refresh_failing';
