@@ -133,12 +133,18 @@ describe('refresh against a rotating provider with reuse detection', () => {
     expect(conn.status).not.toBe('needs_reauth');
     expect(conn.last_error).toMatchObject({ class: 'integration_error' });
 
-    // While the integration is rejected, no further provider calls are made for its connections.
-    expect((await api.call('POST', `/v1/connections/${id}/refresh`)).body).toMatchObject({
-      outcome: 'integration_error',
-      called_provider: false,
-    });
+    // While the integration is rejected, no further provider calls are made for its connections, and reads
+    // that cannot be served do not pile events onto the connection's history.
+    const eventsBefore = (await api.call('GET', `/v1/connections/${id}/events`)).body.data.length as number;
+    for (let i = 0; i < 3; i++) {
+      expect((await api.call('POST', `/v1/connections/${id}/refresh`)).body).toMatchObject({
+        outcome: 'integration_error',
+        called_provider: false,
+      });
+      expect((await api.call('GET', `/v1/connections/${id}/token`)).status).toBe(503);
+    }
     expect(server.tokenCalls - before).toBe(1);
+    expect((await api.call('GET', `/v1/connections/${id}/events`)).body.data).toHaveLength(eventsBefore);
 
     // Rotating the secret clears the flag and the connection recovers.
     await api.call('PATCH', '/v1/integrations/oidc', { client_secret: server.clientSecret });

@@ -229,7 +229,7 @@ export class RefreshService implements OnDemandRefresher {
     if ('done' in plan) return plan.done;
     await this.repo.startAttempts([plan.call.attempt]);
     const result = await this.execute(plan.call);
-    if (!result.ok) return this.recordFailure(row, plan.call.attempt.id, trigger, result.failure, true);
+    if (!result.ok) return this.recordFailure(row, plan.call.attempt.id, trigger, result.failure);
     const { write, report } = await this.success(plan.call, result.tokens);
     const applied = await this.repo.applySuccesses([write]);
     this.afterSuccess(plan.call, applied.has(row.id));
@@ -280,7 +280,7 @@ export class RefreshService implements OnDemandRefresher {
           } else {
             reports.set(
               call.row.id,
-              await this.recordFailure(call.row, call.attempt.id, 'scheduled', result.failure, true),
+              await this.recordFailure(call.row, call.attempt.id, 'scheduled', result.failure),
             );
           }
         }),
@@ -338,7 +338,7 @@ export class RefreshService implements OnDemandRefresher {
         httpStatus: null,
         ambiguous: false,
       };
-      return done(await this.recordFailure(row, null, trigger, failure, false));
+      return done(await this.holdBack(row, trigger, failure, this.backoff(row)));
     }
     const limitedFor = await this.rateLimitedFor(integration.id);
     if (limitedFor > 0) {
@@ -349,7 +349,7 @@ export class RefreshService implements OnDemandRefresher {
         ambiguous: false,
         retryAfterSeconds: limitedFor,
       };
-      return done(await this.recordFailure(row, null, trigger, failure, false));
+      return done(await this.holdBack(row, trigger, failure, limitedFor));
     }
     const timeoutMs = this.timeoutFor(integration.requestTimeoutMs);
     const entry = CATALOGUE[provider];
@@ -516,12 +516,36 @@ export class RefreshService implements OnDemandRefresher {
     await this.redis.client.set(this.redis.key('ratelimit', integrationId), String(until), 'PX', ms);
   }
 
+  /**
+   * No provider call was made (the integration's credentials are rejected, or the provider is slowed down):
+   * nothing is recorded against the connection, so reads cannot flood its history; a scheduled refresh is
+   * only put off until it may try again.
+   */
+  private async holdBack(
+    row: RefreshRow,
+    trigger: RefreshTrigger,
+    failure: ProviderFailure,
+    waitSeconds: number,
+  ): Promise<RefreshReport> {
+    if (trigger === 'scheduled') {
+      await this.repo.reschedule(row.id, row.version, new Date(Date.now() + waitSeconds * 1000));
+    }
+    return this.reportFromRow(row, failure.class, false, waitSeconds);
+  }
+
+  private backoff(row: RefreshRow): number {
+    return backoffSeconds(
+      row.refreshFailures + 1,
+      this.config.REFRESH_BACKOFF_BASE_SECONDS,
+      this.config.REFRESH_BACKOFF_MAX_SECONDS,
+    );
+  }
+
   private async recordFailure(
     row: RefreshRow,
     attemptId: string | null,
     trigger: RefreshTrigger,
     failure: ProviderFailure,
-    calledProvider: boolean,
   ): Promise<RefreshReport> {
     const now = Date.now();
     const lastError: ConnectionLastError = {
@@ -537,7 +561,7 @@ export class RefreshService implements OnDemandRefresher {
       ...lastError,
       ...(failure.shape ? { shape: failure.shape } : {}),
     };
-    if (calledProvider) this.count(row, trigger, failure.class);
+    this.count(row, trigger, failure.class);
 
     if (failure.class === 'reauth_required') {
       // A refresh token that changed while we called the provider means we lost a race, not the grant.
@@ -580,23 +604,19 @@ export class RefreshService implements OnDemandRefresher {
       }
       return {
         outcome: 'reauth_required',
-        calledProvider,
+        calledProvider: true,
         status: 'needs_reauth',
         expiresAt: row.accessTokenExpiresAt,
         retryAfterSeconds: null,
       };
     }
 
-    let waitSeconds = backoffSeconds(
-      row.refreshFailures + 1,
-      this.config.REFRESH_BACKOFF_BASE_SECONDS,
-      this.config.REFRESH_BACKOFF_MAX_SECONDS,
-    );
+    let waitSeconds = this.backoff(row);
     if (failure.class === 'rate_limited') {
       waitSeconds = failure.retryAfterSeconds ?? waitSeconds;
-      if (calledProvider) await this.slowDown(row.integration.id, waitSeconds);
+      await this.slowDown(row.integration.id, waitSeconds);
     }
-    if (failure.class === 'integration_error' && calledProvider) {
+    if (failure.class === 'integration_error') {
       const reason = failure.subCode ? `${failure.code}:${failure.subCode}` : failure.code;
       if (await this.repo.rejectIntegration(row.integration.id, reason)) {
         this.logger.error(
@@ -623,12 +643,12 @@ export class RefreshService implements OnDemandRefresher {
       statusReason: status ? `${failure.class}:${failure.code}` : null,
       lastError,
       nextRefreshAt: new Date(now + waitSeconds * 1000),
-      incrementFailures: calledProvider || failure.class !== 'rate_limited',
+      incrementFailures: true,
       event: { type: 'refresh_failed', detail: { ...detail, retry_in_seconds: Math.round(waitSeconds) } },
     });
     return {
       outcome: failure.class,
-      calledProvider,
+      calledProvider: true,
       status: status ?? row.status,
       expiresAt: row.accessTokenExpiresAt,
       retryAfterSeconds: waitSeconds,

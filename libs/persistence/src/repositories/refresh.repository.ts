@@ -281,6 +281,16 @@ export class RefreshRepository {
     return r?.applied === true;
   }
 
+  /** Puts a connection's next scheduled refresh off (no attempt was made), releasing its claim. */
+  async reschedule(id: string, version: number, nextRefreshAt: Date): Promise<void> {
+    await prepared(
+      this.pool,
+      'vault_refresh_reschedule',
+      `UPDATE connections SET next_refresh_at = $3, refresh_claimed_until = NULL WHERE id = $1 AND version = $2`,
+      [id, version, nextRefreshAt],
+    );
+  }
+
   /** Marks the integration's credentials as rejected; true when this call changed it (alert once). */
   async rejectIntegration(integrationId: string, reason: string): Promise<boolean> {
     const rows = await prepared(
