@@ -56,6 +56,9 @@ interface Planned {
   request: RefreshRequest;
 }
 
+/** Reads do not retry a provider that failed (transiently) less than this long ago. */
+const ON_DEMAND_RETRY_MS = 5_000;
+
 function transientReport(): RefreshReport {
   return {
     outcome: 'transient',
@@ -319,6 +322,21 @@ export class RefreshService implements OnDemandRefresher {
     const now = Date.now();
     if (trigger === 'on_demand' && this.freshFor(row, minTtlSeconds)) {
       return done(this.reportFromRow(row, 'success', false, null));
+    }
+    const sinceFailure = row.lastError ? now - Date.parse(row.lastError.at) : Infinity;
+    if (
+      trigger === 'on_demand' &&
+      sinceFailure < ON_DEMAND_RETRY_MS &&
+      (row.lastError?.class === 'transient' || row.lastError?.class === 'provider_error')
+    ) {
+      // A provider that just failed is not asked again by every read: readers share one try per interval.
+      const failure: ProviderFailure = {
+        class: row.lastError.class,
+        code: row.lastError.code,
+        httpStatus: row.lastError.http_status,
+        ambiguous: false,
+      };
+      return done(await this.holdBack(row, trigger, failure, (ON_DEMAND_RETRY_MS - sinceFailure) / 1000));
     }
     if (
       trigger === 'scheduled' &&
