@@ -1,6 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { ALL_TENANTS, ConnectionsRepository, CONNECTION_STATUSES } from '@vault/persistence';
+import {
+  ALL_TENANTS,
+  ConnectionsRepository,
+  CONNECTION_STATUSES,
+  EventsRepository,
+} from '@vault/persistence';
 import { PROVIDER_NAMES } from '@vault/providers';
 import { MetricsService, SweepService, VAULT_CONFIG, type VaultConfig } from '@vault/core';
 
@@ -13,6 +18,7 @@ export class WorkerScheduler implements OnApplicationBootstrap {
     @Inject(SchedulerRegistry) private readonly registry: SchedulerRegistry,
     @Inject(SweepService) private readonly sweeper: SweepService,
     @Inject(ConnectionsRepository) private readonly connections: ConnectionsRepository,
+    @Inject(EventsRepository) private readonly events: EventsRepository,
     @Inject(MetricsService) private readonly metrics: MetricsService,
     @Inject(VAULT_CONFIG) private readonly config: VaultConfig,
   ) {}
@@ -36,6 +42,17 @@ export class WorkerScheduler implements OnApplicationBootstrap {
       if (n > 0) this.logger.debug({ enqueued: n }, 'enqueued due refreshes');
     } catch (err) {
       this.logger.error({ err }, 'sweep failed');
+    }
+  }
+
+  /** Keeps routine history (refreshed events, finished attempts) for HISTORY_RETENTION_DAYS. */
+  async prune(): Promise<void> {
+    try {
+      const before = new Date(Date.now() - this.config.HISTORY_RETENTION_DAYS * 86_400_000);
+      const n = await this.events.prune(before);
+      if (n > 0) this.logger.log({ deleted: n }, 'pruned routine refresh history');
+    } catch (err) {
+      this.logger.warn({ err }, 'history retention failed');
     }
   }
 

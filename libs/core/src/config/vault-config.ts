@@ -66,6 +66,8 @@ const envShape = z.object({
   WORKER_CONCURRENCY: positiveInt.default(64),
   /** Extension: connections due within the same second refreshed by one BullMQ job, at most this many. */
   REFRESH_JOB_BATCH_SIZE: positiveInt.default(20),
+  /** Extension: `refreshed` events and finished refresh attempts older than this are deleted by the worker. */
+  HISTORY_RETENTION_DAYS: positiveInt.default(30),
   /** Extension: refresh cadence for connections whose provider gives no expiry and has no catalogue default. */
   DEFAULT_REFRESH_INTERVAL_SECONDS: positiveInt.default(3600),
 });

@@ -47,4 +47,27 @@ export class EventsRepository {
       count: r.count as number,
     }));
   }
+
+  /**
+   * Retention: deletes routine history older than `before` in bounded batches: `refreshed` events and
+   * finished refresh attempts. Failures, re-consent flags and the rest of a connection's story are kept.
+   * Returns how many rows went.
+   */
+  async prune(before: Date, batchSize = 5000): Promise<number> {
+    let total = 0;
+    for (const sql of [
+      `DELETE FROM connection_events WHERE id IN (
+         SELECT id FROM connection_events WHERE type = 'refreshed' AND created_at < $1 LIMIT $2)`,
+      `DELETE FROM refresh_attempts WHERE id IN (
+         SELECT id FROM refresh_attempts WHERE finished_at IS NOT NULL AND started_at < $1 LIMIT $2)`,
+    ]) {
+      for (;;) {
+        const result: unknown = await this.dataSource.query(sql, [before, batchSize]);
+        const n = Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
+        total += n;
+        if (n < batchSize) break;
+      }
+    }
+    return total;
+  }
 }
