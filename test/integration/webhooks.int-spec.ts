@@ -217,7 +217,11 @@ describe('webhooks: connection.needs_reauth delivered by the worker', () => {
     verifySignature(failed, SECRET);
     verifySignature(retried, SECRET);
 
-    const metrics = await workerMetrics();
+    // The worker counts a delivery once the receiver's answer is back, a moment after the receiver saw it.
+    const metrics = await waitFor('the delivery to be counted', async () => {
+      const m = await workerMetrics();
+      return counter(m, 'delivered') - counter(metricsBefore, 'delivered') >= 1 && m;
+    });
     expect(counter(metrics, 'failed') - counter(metricsBefore, 'failed')).toBe(1);
     expect(counter(metrics, 'delivered') - counter(metricsBefore, 'delivered')).toBe(1);
     expect(metrics).toMatch(/^vault_webhook_deliveries_total\{outcome="delivered"[^}]*\} \d+$/m);
