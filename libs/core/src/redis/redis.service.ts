@@ -18,11 +18,6 @@ export class RedisService {
     return [this.prefix, ...parts].join(':');
   }
 
-  /** A new connection with the same settings (BullMQ workers and subscribers need their own). */
-  duplicate(): Redis {
-    return this.client.duplicate();
-  }
-
   async ping(): Promise<void> {
     const answer = await this.client.ping();
     if (answer !== 'PONG') throw new Error('redis did not answer PONG');

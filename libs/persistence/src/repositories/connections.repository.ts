@@ -202,11 +202,11 @@ export class ConnectionsRepository {
   }
 
   async delete(scope: TenantScope, id: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
-      `DELETE FROM connections WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2) RETURNING id`,
+    const res = await pgPool(this.dataSource).query(
+      `DELETE FROM connections WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)`,
       [id, scope.tenantId],
     );
-    return firstRows(rows).length > 0;
+    return (res.rowCount ?? 0) > 0;
   }
 
   /** Counts by status × integration (and provider), for dashboards and the connections gauge. */

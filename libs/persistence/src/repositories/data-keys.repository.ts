@@ -34,10 +34,6 @@ export class DataKeysRepository implements DataKeyStore {
   async updateWrapping(id: string, kmsKeyId: string, wrappedKey: Buffer): Promise<void> {
     await this.repo.update({ id }, { kmsKeyId, wrappedKey });
   }
-
-  count(): Promise<number> {
-    return this.repo.count();
-  }
 }
 
 function toRecord(row: DataKeyEntity): DataKeyRecord {

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { pgPool } from '../pg';
 import { ConnectionEventEntity, type ConnectionEventType } from '../entities/connection-event.entity';
 
 export class EventsRepository {
@@ -62,8 +63,7 @@ export class EventsRepository {
          SELECT id FROM refresh_attempts WHERE finished_at IS NOT NULL AND started_at < $1 LIMIT $2)`,
     ]) {
       for (;;) {
-        const result: unknown = await this.dataSource.query(sql, [before, batchSize]);
-        const n = Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
+        const n = (await pgPool(this.dataSource).query(sql, [before, batchSize])).rowCount ?? 0;
         total += n;
         if (n < batchSize) break;
       }

@@ -45,16 +45,6 @@ export class IntegrationsRepository {
     await this.repo.update({ id }, patch);
   }
 
-  async setStatus(id: string, status: IntegrationStatus, reason: string | null): Promise<boolean> {
-    const res = await this.repo
-      .createQueryBuilder()
-      .update()
-      .set({ status, statusReason: reason })
-      .where('id = :id AND status <> :status', { id, status })
-      .execute();
-    return (res.affected ?? 0) > 0;
-  }
-
   async countConnections(id: string): Promise<number> {
     return this.dataSource.getRepository(ConnectionEntity).countBy({ integrationId: id });
   }
