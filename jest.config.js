@@ -31,6 +31,7 @@ const esmOnly = [
 const common = {
   rootDir: __dirname,
   testEnvironment: 'node',
+  setupFiles: ['<rootDir>/test/utils/jest-setup.ts'],
   moduleFileExtensions: ['js', 'mjs', 'json', 'ts'],
   transform: { '^.+\\.ts$': swcTs, '^.+\\.m?js$': swcJs },
   transformIgnorePatterns: [`/node_modules/(?!(?:${esmOnly.join('|')})/)(?!.*/node_modules/)`],

@@ -86,7 +86,7 @@ describe('transient provider failures', () => {
       code: 'server_error',
       httpStatus: 500,
     },
-    // The adapter classifies a non-JSON body as transient (providers.md §0.1), not provider_error.
+    // The adapter classifies a non-JSON body as transient (docs/providers.md, cross-provider rule 1), not provider_error.
     { name: 'garbage body', fault: { garbage: true }, code: 'non_json_body', httpStatus: 200 },
     { name: 'hang past the timeout', fault: { hangMs: 2500 }, code: 'timeout', httpStatus: null },
   ];

@@ -29,7 +29,7 @@ describe('refresh across several API and worker processes', () => {
       BOOTSTRAP_API_KEY: `vk_bootstrap_${randomBytes(16).toString('hex')}`,
       SWEEP_INTERVAL_MS: '200',
       // Long enough that a provider slowed down by a loaded CI machine is not given up on: on a rotating
-      // provider without a grace period, a timed-out call is a lost rotation (design section 4) and the
+      // provider without a grace period, a timed-out call is a lost rotation (docs/providers.md, rule 5) and the
       // next attempt would rightly end in needs_reauth, which is not what this file is about.
       PROVIDER_TIMEOUT_MS: '20000',
       REFRESH_MARGIN_SECONDS: '10',

@@ -25,7 +25,7 @@ export interface TestApi {
 export async function startTestApi(overrides: Record<string, string> = {}): Promise<TestApi> {
   const db = await createTestDatabase();
   const config = testConfig({ DATABASE_URL: db.url, REDIS_PREFIX: testRedisPrefix(), ...overrides });
-  const { app, openapi } = await createApiApp(config, { bufferLogs: false });
+  const { app, openapi } = await createApiApp(config);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const adminKey = config.BOOTSTRAP_API_KEY ?? '';

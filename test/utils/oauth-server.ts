@@ -1,11 +1,13 @@
 /**
  * A real OAuth 2.0 authorization server for tests: oidc-provider on 127.0.0.1:<random port>, memory adapter,
  * refresh-token rotation with reuse detection (reuse revokes the whole grant), revocation enabled, refresh
- * tokens minted through the models (providers.md §7.2 A, §7.3). Shared with the refresh-race tests.
+ * tokens minted through the models (docs/providers.md, "Test peers"). Shared with the refresh-race tests.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Provider from 'oidc-provider';
+import Provider, { type JWK } from 'oidc-provider';
+import { createMemoryAdapter } from 'oidc-provider/lib/adapters/memory_adapter.js';
 import { applyFault, type Fault, Hangs, readBody } from './provider-emulators';
 
 export type { Fault } from './provider-emulators';
@@ -42,6 +44,18 @@ export interface OAuthServer {
 const CLIENT_ID = 'vault';
 const CLIENT_SECRET = 'vault-secret';
 
+/** One signing key per test file (ID tokens only), made here so oidc-provider uses no built-in dev key. */
+let signingKey: JWK | undefined;
+function testSigningKey(): JWK {
+  signingKey ??= {
+    ...(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }) as JWK),
+    kid: 'test',
+    use: 'sig',
+    alg: 'RS256',
+  };
+  return signingKey;
+}
+
 export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<OAuthServer> {
   const faults = opts.faults ?? [];
   const hangs = new Hangs();
@@ -64,7 +78,18 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
       },
     ],
     cookies: { keys: ['test-only-cookie-key'] },
-    features: { revocation: { enabled: true }, devInteractions: { enabled: true } },
+    // Explicit choices where oidc-provider would otherwise warn about its development-only defaults: our own
+    // signing key, its memory adapter with a store per server, no dev interactions (the tests mint refresh
+    // tokens through the models), and the revocation policy spelled out (a client revokes its own tokens).
+    jwks: { keys: [testSigningKey()] },
+    adapter: createMemoryAdapter(),
+    features: {
+      revocation: {
+        enabled: true,
+        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      devInteractions: { enabled: false },
+    },
     pkce: { required: () => false },
     rotateRefreshToken: opts.rotate ?? true,
     ttl: { AccessToken: opts.accessTokenTtl ?? 60, IdToken: 3600, RefreshToken: 3600, Grant: 86_400 },

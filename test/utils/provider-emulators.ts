@@ -1,6 +1,6 @@
 /**
  * Small node:http emulators of provider token endpoints on 127.0.0.1:<random port>, answering as the real
- * providers do (see /work/shared/providers.md §2, §3), with a fault queue for transport and server trouble.
+ * providers do (docs/providers.md, Google and Slack), with a fault queue for transport and server trouble.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';

@@ -96,7 +96,7 @@ export async function startInProcessApi(env: Record<string, string>): Promise<{
   close(): Promise<void>;
 }> {
   const config = testConfig(env);
-  const { app } = await createApiApp(config, { bufferLogs: false });
+  const { app } = await createApiApp(config);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const adminKey = config.BOOTSTRAP_API_KEY ?? '';

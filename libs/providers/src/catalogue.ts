@@ -1,5 +1,5 @@
 /**
- * Static facts per provider (see /work/shared/providers.md). Every URL can be overridden per integration;
+ * Static facts per provider (sources and confidence in docs/providers.md). Every URL can be overridden per integration;
  * null means "tenant-specific or not offered: the integration must give it".
  */
 import type { CatalogueEntry, ProviderEndpoints, ProviderName } from './types';

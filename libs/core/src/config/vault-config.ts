@@ -3,7 +3,7 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 
-/** Environment variables of design section 8 (plus a few extensions, marked). Defaults suit one local machine. */
+/** Environment variables of docs/contract.md, "Configuration" (plus a few extensions, marked). Defaults suit one local machine. */
 const envShape = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/vault'),

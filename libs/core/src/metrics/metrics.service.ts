@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CryptoMetrics } from '@vault/crypto';
 
-/** Every Prometheus metric of design section 7, on one registry per process. Names are a contract. */
+/** Every Prometheus metric of docs/contract.md, "Metrics", on one registry per process. Names are a contract. */
 export class MetricsService implements CryptoMetrics {
   readonly registry = new Registry();
 

@@ -1,4 +1,4 @@
-/** Auth0 `/oauth/token` answers (providers.md §4). */
+/** Auth0 `/oauth/token` answers (docs/providers.md, Auth0). */
 import { epochIn, HTML_HEADERS, JSON_HEADERS, type ProviderFixtures } from './fixture';
 
 export const auth0Fixtures: ProviderFixtures = {

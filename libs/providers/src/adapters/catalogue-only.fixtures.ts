@@ -1,4 +1,4 @@
-/** Answers of the providers without their own adapter quirks beyond a code table (providers.md §5). */
+/** Answers of the providers without their own adapter quirks beyond a code table (docs/providers.md, per provider). */
 import { JSON_HEADERS, type ProviderFixtures } from './fixture';
 
 const INVALID_RT = { error: 'invalid_grant', error_description: 'Unknown or invalid refresh token.' };

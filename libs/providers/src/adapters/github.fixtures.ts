@@ -1,4 +1,4 @@
-/** GitHub App user-token answers (providers.md §5): errors are HTTP 200 with an `error` field. */
+/** GitHub App user-token answers (docs/providers.md, GitHub Apps): errors are HTTP 200 with an `error` field. */
 import { epochIn, HTML_HEADERS, JSON_HEADERS, type ProviderFixtures } from './fixture';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' };

@@ -1,4 +1,4 @@
-/** Google answers (providers.md §2). */
+/** Google answers (docs/providers.md, Google). */
 import { HTML_HEADERS, JSON_HEADERS, type ProviderFixtures } from './fixture';
 
 const AUTOMATED_QUERIES =

@@ -1,4 +1,4 @@
-/** HubSpot answers (providers.md §5): non-OAuth error bodies keyed by `status`. */
+/** HubSpot answers (docs/providers.md, HubSpot): non-OAuth error bodies keyed by `status`. */
 import { JSON_HEADERS, type ProviderFixtures } from './fixture';
 
 export const hubspotFixtures: ProviderFixtures = {

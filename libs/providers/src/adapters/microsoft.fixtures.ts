@@ -1,4 +1,4 @@
-/** Microsoft identity platform answers (providers.md §5): classify on error + error_codes only. */
+/** Microsoft identity platform answers (docs/providers.md, Microsoft): classify on error + error_codes only. */
 import type { FailureClass } from '../types';
 import { type FixtureRow, JSON_HEADERS, type ProviderFixtures } from './fixture';
 

@@ -1,4 +1,4 @@
-/** Slack `oauth.v2.access` answers (providers.md §3): errors are HTTP 200 with ok:false. */
+/** Slack `oauth.v2.access` answers (docs/providers.md, Slack): errors are HTTP 200 with ok:false. */
 import { HTML_HEADERS, JSON_HEADERS, type FixtureRow, type ProviderFixtures } from './fixture';
 import type { FailureClass } from '../types';
 
