@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { EventsRepository } from '@vault/persistence';
 import { startTestApi, type TestApi } from '../utils/api';
-import { createIntegration, importStale, query } from '../utils/refresh-fixtures';
+import { startVaultProcess, type VaultProcess } from '../utils/processes';
+import { createIntegration, query, waitFor } from '../utils/refresh-fixtures';
 
-describe('history retention', () => {
+const DAY_MS = 86_400_000;
+
+describe('history retention, run by the worker process', () => {
   let api: TestApi;
+  let worker: VaultProcess | undefined;
 
   beforeAll(async () => {
     api = await startTestApi();
@@ -17,34 +20,57 @@ describe('history retention', () => {
     });
   });
   afterAll(async () => {
+    await worker?.stop();
     await api?.close();
   });
 
-  it('deletes old refreshed events and finished attempts in batches, and keeps everything else', async () => {
-    const id = await importStale(api, 'ret', 'rt', 'r1');
-    const old = new Date(Date.now() - 40 * 86_400_000);
-    for (let i = 0; i < 7; i++) {
-      await query(
+  it('deletes refreshed events and finished attempts older than HISTORY_RETENTION_DAYS once started, and keeps everything else', async () => {
+    // A token valid for an hour: the worker has nothing to refresh, so the history below is all there is.
+    const res = await api.call('POST', '/v1/connections', {
+      integration: 'ret',
+      tenant_id: 'tenant-1',
+      refresh_token: 'rt',
+      access_token: 'at',
+      expires_in: 3600,
+    });
+    expect(res.status).toBe(201);
+    const id = res.body.id as string;
+    const old = new Date(Date.now() - 40 * DAY_MS);
+    const recent = new Date(Date.now() - 2 * DAY_MS);
+    const event = (type: string, at: Date) =>
+      query(
         api.db.url,
         `INSERT INTO connection_events (connection_id, tenant_id, type, detail, created_at) VALUES ($1, 'tenant-1', $2, '{}', $3)`,
-        [id, i < 5 ? 'refreshed' : 'needs_reauth', old],
+        [id, type, at],
       );
-      await query(
+    const attempt = (startedAt: Date, finishedAt: Date | null) =>
+      query(
         api.db.url,
         `INSERT INTO refresh_attempts (id, connection_id, trigger, connection_version, refresh_token_fingerprint, started_at, finished_at, outcome)
          VALUES ($1, $2, 'scheduled', 1, 'fp', $3, $4, 'success')`,
-        [randomUUID(), id, old, i < 6 ? old : null],
+        [randomUUID(), id, startedAt, finishedAt],
       );
-    }
-    await query(
-      api.db.url,
-      `INSERT INTO connection_events (connection_id, tenant_id, type, detail) VALUES ($1, 'tenant-1', 'refreshed', '{}')`,
-      [id],
-    );
+    for (let i = 0; i < 5; i++) await event('refreshed', old); // routine and old: goes
+    for (let i = 0; i < 2; i++) await event('needs_reauth', old); // not routine: stays whatever its age
+    await event('refreshed', recent); // routine but recent: stays
+    for (let i = 0; i < 6; i++) await attempt(old, old); // finished and old: goes
+    await attempt(old, null); // unfinished (recovery needs it): stays
+    await attempt(recent, recent); // finished but recent: stays
 
-    const deleted = await api.app.get(EventsRepository).prune(new Date(Date.now() - 30 * 86_400_000), 2);
+    worker = await startVaultProcess('worker', {
+      DATABASE_URL: api.db.url,
+      REDIS_PREFIX: api.config.REDIS_PREFIX,
+      LOCAL_KMS_KEY: api.config.LOCAL_KMS_KEY ?? '',
+      HISTORY_RETENTION_DAYS: '30',
+    });
 
-    expect(deleted).toBe(5 + 6);
+    await waitFor('the worker to prune old history', async () => {
+      const [row] = await query<{ n: number }>(
+        api.db.url,
+        `SELECT count(*)::int AS n FROM connection_events WHERE type = 'refreshed' AND created_at < now() - interval '30 days'`,
+      );
+      return row?.n === 0;
+    });
     const events = await query<{ type: string; n: number }>(
       api.db.url,
       `SELECT type, count(*)::int AS n FROM connection_events GROUP BY type ORDER BY type`,
@@ -54,10 +80,18 @@ describe('history retention', () => {
       { type: 'needs_reauth', n: 2 },
       { type: 'refreshed', n: 1 },
     ]);
-    const attempts = await query<{ n: number }>(
+    await waitFor('old finished attempts to go', async () => {
+      const [row] = await query<{ n: number }>(api.db.url, `SELECT count(*)::int AS n FROM refresh_attempts`);
+      return row?.n === 2;
+    });
+    const attempts = await query<{ finished: boolean; recent: boolean }>(
       api.db.url,
-      `SELECT count(*)::int AS n FROM refresh_attempts`,
+      `SELECT finished_at IS NOT NULL AS finished, started_at > now() - interval '30 days' AS recent
+         FROM refresh_attempts ORDER BY started_at`,
     );
-    expect(attempts[0]?.n).toBe(1);
+    expect(attempts).toEqual([
+      { finished: false, recent: false },
+      { finished: true, recent: true },
+    ]);
   });
 });

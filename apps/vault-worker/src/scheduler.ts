@@ -9,7 +9,9 @@ import {
 import { PROVIDER_NAMES } from '@vault/providers';
 import { MetricsService, SweepService, VAULT_CONFIG, type VaultConfig } from '@vault/core';
 
-/** The worker's timers (@nestjs/schedule): the due-work sweep and the connections gauge. */
+const HOUR_MS = 3600_000;
+
+/** The worker's timers (@nestjs/schedule): the due-work sweep, the connections gauge and history retention. */
 @Injectable()
 export class WorkerScheduler implements OnApplicationBootstrap {
   private readonly logger = new Logger('Sweep');
@@ -32,8 +34,10 @@ export class WorkerScheduler implements OnApplicationBootstrap {
       'connections-gauge',
       setInterval(() => void this.gauge(), 15_000),
     );
+    this.registry.addInterval('history-retention', setInterval(() => void this.prune(), HOUR_MS));
     void this.sweep();
     void this.gauge();
+    void this.prune();
   }
 
   async sweep(): Promise<void> {
