@@ -92,3 +92,28 @@ export async function startVaultProcess(
     },
   };
 }
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the operator CLI (`apps/vault-api/src/cli.ts`) as a process from the TypeScript sources, to its end. */
+export async function runVaultCli(args: string[], env: Record<string, string>): Promise<CliRun> {
+  const child = spawn(
+    process.execPath,
+    ['-r', './test/utils/register-ts.js', 'apps/vault-api/src/cli.ts', ...args],
+    {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
+  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
+  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+  return { code, stdout, stderr };
+}

@@ -1,10 +1,11 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { CoreModule, OpsModule, loggerParams, type VaultConfig } from '@vault/core';
+import { CoreModule, loggerParams, type VaultConfig } from '@vault/core';
 import { LoggerModule } from 'nestjs-pino';
 import { ApiKeysController } from './controllers/api-keys.controller';
 import { ConnectionsController } from './controllers/connections.controller';
 import { IntegrationsController } from './controllers/integrations.controller';
+import { OpsController } from './controllers/ops.controller';
 import { StatsController } from './controllers/stats.controller';
 import { TokenController } from './controllers/token.controller';
 import { ApiKeyGuard } from './http/auth.guard';
@@ -19,7 +20,6 @@ export class ApiModule {
       imports: [
         LoggerModule.forRoot(loggerParams(config, 'vault-api')),
         CoreModule.forRoot({ config, processName: 'vault-api' }),
-        OpsModule,
       ],
       // TokenController first: its static `:id/token` route must not be shadowed.
       controllers: [
@@ -28,6 +28,7 @@ export class ApiModule {
         ConnectionsController,
         ApiKeysController,
         StatsController,
+        OpsController,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },

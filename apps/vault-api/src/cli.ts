@@ -1,16 +1,18 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { ApiKeysService, MetricsService, createKmsDriver, loadConfig } from '@vault/core';
-import { EnvelopeCipher } from '@vault/crypto';
+import type { INestApplicationContext, LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import {
   API_KEY_SCOPES,
-  ApiKeysRepository,
-  DataKeysRepository,
-  dataSourceOptions,
-  migrateDatabase,
-  type ApiKeyScope,
-} from '@vault/persistence';
-import { DataSource } from 'typeorm';
+  ApiKeysService,
+  CoreModule,
+  DataKeyRotation,
+  VaultError,
+  loadConfig,
+  prepareDatabase,
+  runMigrations,
+  type VaultConfig,
+} from '@vault/core';
 
 const USAGE = `usage:
   vault migrate
@@ -18,71 +20,71 @@ const USAGE = `usage:
   vault create-api-key --name NAME --scopes scope1,scope2 [--tenant TENANT_ID]
 scopes: ${API_KEY_SCOPES.join(', ')}`;
 
-/** Operator commands: run migrations (under the advisory lock), create an API key. */
+/** stdout carries the commands' output: Nest's start-up lines are dropped, its warnings and errors go to stderr. */
+const quietLogger: LoggerService = {
+  log: () => undefined,
+  warn: (message: unknown) => console.error(String(message)),
+  error: (message: unknown) => console.error(String(message)),
+};
+
+/** Runs `work` on a Nest application context over CoreModule (the same services the apps use), then closes it. */
+async function withCore<T>(
+  config: VaultConfig,
+  work: (core: INestApplicationContext) => Promise<T>,
+): Promise<T> {
+  await prepareDatabase(config);
+  const core = await NestFactory.createApplicationContext(
+    CoreModule.forRoot({ config, processName: 'vault-cli' }),
+    { logger: quietLogger, abortOnError: false },
+  );
+  try {
+    return await work(core);
+  } finally {
+    await core.close();
+  }
+}
+
+/** Operator commands. Exit codes: 0 done, 2 bad usage or input, 1 anything else. */
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const config = loadConfig();
-  if (command === 'migrate') {
-    const ran = await migrateDatabase(config.DATABASE_URL);
-    console.log(ran.length ? `ran migrations: ${ran.join(', ')}` : 'database is up to date');
-    return 0;
-  }
-  if (command === 'rewrap-data-keys') {
-    await migrateDatabase(config.DATABASE_URL);
-    const ds = await new DataSource(dataSourceOptions(config.DATABASE_URL, 1)).initialize();
-    try {
-      const metrics = new MetricsService('vault-cli');
-      const kms = createKmsDriver(config, metrics, (m) => console.error(m));
-      const cipher = new EnvelopeCipher(
-        kms,
-        new DataKeysRepository(ds),
-        {
-          dataKeyMaxAgeMs: config.DATA_KEY_MAX_AGE_SECONDS * 1000,
-          dataKeyMaxUses: config.DATA_KEY_MAX_USES,
-          cacheMaxEntries: 1000,
-          cacheMaxAgeMs: 3600_000,
-        },
-        metrics,
-      );
-      console.log(`re-wrapped ${await cipher.rewrapDataKeys()} data key(s) under the current KMS key`);
-    } finally {
-      await ds.destroy();
+  switch (command ?? '') {
+    case 'migrate': {
+      const ran = await runMigrations(config);
+      console.log(ran.length ? `ran migrations: ${ran.join(', ')}` : 'database is up to date');
+      return 0;
     }
-    return 0;
-  }
-  if (command === 'create-api-key') {
-    const { values } = parseArgs({
-      args: rest,
-      options: { name: { type: 'string' }, scopes: { type: 'string' }, tenant: { type: 'string' } },
-    });
-    const scopes = (values.scopes ?? '').split(',').filter(Boolean);
-    const bad = scopes.filter((s) => !(API_KEY_SCOPES as readonly string[]).includes(s));
-    if (!values.name || scopes.length === 0 || bad.length > 0) {
-      console.error(bad.length ? `unknown scope(s): ${bad.join(', ')}\n${USAGE}` : USAGE);
-      return 2;
+    case 'rewrap-data-keys': {
+      const n = await withCore(config, (core) => core.get(DataKeyRotation).rewrapAll());
+      console.log(`re-wrapped ${n} data key(s) under the current KMS key`);
+      return 0;
     }
-    await migrateDatabase(config.DATABASE_URL);
-    const ds = await new DataSource(dataSourceOptions(config.DATABASE_URL, 1)).initialize();
-    try {
-      const { key, record } = await new ApiKeysService(new ApiKeysRepository(ds)).create({
-        name: values.name,
-        scopes: scopes as ApiKeyScope[],
-        tenantId: values.tenant ?? null,
+    case 'create-api-key': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { name: { type: 'string' }, scopes: { type: 'string' }, tenant: { type: 'string' } },
       });
-      console.log(
-        JSON.stringify({
-          id: record.id,
-          name: record.name,
-          scopes: record.scopes,
-          tenant_id: record.tenantId,
-          key,
-        }),
+      if (!values.name) break;
+      const scopes = (values.scopes ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const { key, record } = await withCore(config, (core) =>
+        core.get(ApiKeysService).create({ name: values.name ?? '', scopes, tenantId: values.tenant ?? null }),
       );
+      const created = {
+        id: record.id,
+        name: record.name,
+        scopes: record.scopes,
+        tenant_id: record.tenantId,
+        key,
+      };
+      console.log(JSON.stringify(created));
       console.error('The key is shown once; it is stored only hashed.');
-    } finally {
-      await ds.destroy();
+      return 0;
     }
-    return 0;
+    default:
+      break;
   }
   console.error(USAGE);
   return 2;
@@ -91,7 +93,13 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
+    const message = err instanceof Error ? err.message : String(err);
+    const code = (err as { code?: unknown }).code;
+    if (err instanceof VaultError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+      console.error(`${message}\n${USAGE}`);
+      process.exit(2);
+    }
+    console.error(message);
     process.exit(1);
   },
 );

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
-import { loadConfig } from '@vault/core';
-import { migrateDatabase } from '@vault/persistence';
+import { loadConfig, prepareDatabase } from '@vault/core';
 import { createApiApp } from './create-app';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  await migrateDatabase(config.DATABASE_URL);
+  // Creates and migrates the database with MIGRATE_ON_START (default outside production); else only checks.
+  await prepareDatabase(config);
   const { app } = await createApiApp(config);
   await app.listen({ port: config.PORT, host: config.HOST });
 }

@@ -1,78 +1,52 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import {
-  ALL_TENANTS,
-  ConnectionsRepository,
-  CONNECTION_STATUSES,
-  EventsRepository,
-} from '@vault/persistence';
-import { PROVIDER_NAMES } from '@vault/providers';
-import { MetricsService, SweepService, VAULT_CONFIG, type VaultConfig } from '@vault/core';
+  ConnectionsGauge,
+  HistoryRetention,
+  SweepService,
+  VAULT_CONFIG,
+  type VaultConfig,
+} from '@vault/core';
 
-const HOUR_MS = 3600_000;
+const GAUGE_INTERVAL_MS = 15_000;
+const RETENTION_INTERVAL_MS = 3600_000;
 
-/** The worker's timers (@nestjs/schedule): the due-work sweep, the connections gauge and history retention. */
+/**
+ * The worker's timers (@nestjs/schedule), each run once at start and then on its interval: the due-work sweep,
+ * the connections gauge and history retention. The work itself is in core's services; a failed round is
+ * logged and the next one runs as planned.
+ */
 @Injectable()
 export class WorkerScheduler implements OnApplicationBootstrap {
-  private readonly logger = new Logger('Sweep');
+  private readonly logger = new Logger('Scheduler');
 
   constructor(
     @Inject(SchedulerRegistry) private readonly registry: SchedulerRegistry,
     @Inject(SweepService) private readonly sweeper: SweepService,
-    @Inject(ConnectionsRepository) private readonly connections: ConnectionsRepository,
-    @Inject(EventsRepository) private readonly events: EventsRepository,
-    @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(ConnectionsGauge) private readonly gauge: ConnectionsGauge,
+    @Inject(HistoryRetention) private readonly retention: HistoryRetention,
     @Inject(VAULT_CONFIG) private readonly config: VaultConfig,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.registry.addInterval(
-      'refresh-sweep',
-      setInterval(() => void this.sweep(), this.config.SWEEP_INTERVAL_MS),
-    );
-    this.registry.addInterval(
-      'connections-gauge',
-      setInterval(() => void this.gauge(), 15_000),
-    );
-    this.registry.addInterval('history-retention', setInterval(() => void this.prune(), HOUR_MS));
-    void this.sweep();
-    void this.gauge();
-    void this.prune();
-  }
-
-  async sweep(): Promise<void> {
-    try {
+    this.every('refresh-sweep', this.config.SWEEP_INTERVAL_MS, async () => {
       const n = await this.sweeper.sweep();
       if (n > 0) this.logger.debug({ enqueued: n }, 'enqueued due refreshes');
-    } catch (err) {
-      this.logger.error({ err }, 'sweep failed');
-    }
-  }
-
-  /** Keeps routine history (refreshed events, finished attempts) for HISTORY_RETENTION_DAYS. */
-  async prune(): Promise<void> {
-    try {
-      const before = new Date(Date.now() - this.config.HISTORY_RETENTION_DAYS * 86_400_000);
-      const n = await this.events.prune(before);
+    });
+    this.every('connections-gauge', GAUGE_INTERVAL_MS, () => this.gauge.update());
+    this.every('history-retention', RETENTION_INTERVAL_MS, async () => {
+      const n = await this.retention.prune();
       if (n > 0) this.logger.log({ deleted: n }, 'pruned routine refresh history');
-    } catch (err) {
-      this.logger.warn({ err }, 'history retention failed');
-    }
+    });
   }
 
-  private async gauge(): Promise<void> {
-    try {
-      const counts = await this.connections.countByStatus(ALL_TENANTS);
-      for (const status of CONNECTION_STATUSES) {
-        for (const provider of PROVIDER_NAMES) {
-          const n = counts
-            .filter((c) => c.status === status && c.provider === provider)
-            .reduce((a, c) => a + c.count, 0);
-          this.metrics.connections.set({ status, provider }, n);
-        }
-      }
-    } catch (err) {
-      this.logger.warn({ err }, 'could not update the connections gauge');
-    }
+  private every(name: string, ms: number, task: () => Promise<void>): void {
+    const run = () =>
+      task().catch((err: unknown) => this.logger.error({ err }, `${name} failed; it runs again in ${ms} ms`));
+    this.registry.addInterval(
+      name,
+      setInterval(() => void run(), ms),
+    );
+    void run();
   }
 }

@@ -1,22 +1,13 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { getQueueToken } from '@nestjs/bullmq';
 import { ScheduleModule } from '@nestjs/schedule';
-import {
-  CoreModule,
-  OpsModule,
-  REFRESH_QUEUE,
-  SweepService,
-  loggerParams,
-  type RefreshJobSink,
-  type VaultConfig,
-} from '@vault/core';
-import { RefreshRepository } from '@vault/persistence';
+import { CoreModule, loggerParams, type VaultConfig } from '@vault/core';
 import { LoggerModule } from 'nestjs-pino';
+import { WorkerOpsController } from './ops.controller';
 import { RefreshProcessor } from './processors/refresh.processor';
 import { WebhookProcessor } from './processors/webhook.processor';
 import { WorkerScheduler } from './scheduler';
 
-/** The worker: BullMQ processors, the scheduler sweep, and its own /health and /metrics. */
+/** The worker: BullMQ processors, the scheduler's timers, and its own /health and /metrics. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: VaultConfig): DynamicModule {
@@ -26,19 +17,9 @@ export class WorkerModule {
         LoggerModule.forRoot(loggerParams(config, 'vault-worker')),
         CoreModule.forRoot({ config, processName: 'vault-worker' }),
         ScheduleModule.forRoot(),
-        OpsModule,
       ],
-      providers: [
-        {
-          provide: SweepService,
-          useFactory: (repo: RefreshRepository, queue: RefreshJobSink) =>
-            new SweepService(repo, queue, config),
-          inject: [RefreshRepository, getQueueToken(REFRESH_QUEUE)],
-        },
-        RefreshProcessor,
-        WebhookProcessor,
-        WorkerScheduler,
-      ],
+      controllers: [WorkerOpsController],
+      providers: [RefreshProcessor, WebhookProcessor, WorkerScheduler],
     };
   }
 }

@@ -1,5 +1,6 @@
 import { type DynamicModule, Logger, Module, type OnApplicationShutdown, Inject } from '@nestjs/common';
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
+import { HealthCheckService, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import type { Queue } from 'bullmq';
 import { EnvelopeCipher, type KmsDriver } from '@vault/crypto';
 import {
@@ -18,13 +19,18 @@ import { VAULT_CONFIG, type VaultConfig } from './config/vault-config';
 import { ConnectionsService } from './connections/connections.service';
 import { StatsService } from './connections/stats.service';
 import { createKmsDriver } from './crypto/kms.factory';
+import { DataKeyRotation } from './crypto/data-key-rotation';
+import { HealthService } from './health/health.service';
 import { ReadinessChecks } from './health/readiness';
+import { HistoryRetention } from './history/history-retention';
+import { ConnectionsGauge } from './metrics/connections-gauge';
 import { IntegrationsService } from './integrations/integrations.service';
 import { MetricsService } from './metrics/metrics.service';
 import { RedisService } from './redis/redis.service';
 import { ON_DEMAND_REFRESHER, TokenService, type OnDemandRefresher } from './tokens/token.service';
 import { REFRESH_QUEUE, WEBHOOK_QUEUE, bullConnection } from './jobs/queues';
 import { RefreshService } from './refresh/refresh.service';
+import { SweepService, type RefreshJobSink } from './refresh/sweep.service';
 import { WebhookNotifier } from './webhooks/webhook-notifier';
 
 export const KMS_DRIVER = Symbol('KMS_DRIVER');
@@ -55,6 +61,7 @@ export class CoreModule {
           prefix: `${config.REDIS_PREFIX}:bull`,
         }),
         queues,
+        TerminusModule.forRoot({ logger: false }),
       ],
       providers: [
         { provide: VAULT_CONFIG, useValue: config },
@@ -167,9 +174,41 @@ export class CoreModule {
           useFactory: (c: ConnectionsRepository, e: EventsRepository) => new StatsService(c, e),
           inject: [ConnectionsRepository, EventsRepository],
         },
+        {
+          provide: HealthService,
+          useFactory: (h: HealthCheckService, i: HealthIndicatorService, checks: ReadinessChecks) =>
+            new HealthService(h, i, checks),
+          inject: [HealthCheckService, HealthIndicatorService, ReadinessChecks],
+        },
+        {
+          provide: SweepService,
+          useFactory: (repo: RefreshRepository, queue: RefreshJobSink) =>
+            new SweepService(repo, queue, config),
+          inject: [RefreshRepository, getQueueToken(REFRESH_QUEUE)],
+        },
+        {
+          provide: HistoryRetention,
+          useFactory: (events: EventsRepository) => new HistoryRetention(events, config),
+          inject: [EventsRepository],
+        },
+        {
+          provide: ConnectionsGauge,
+          useFactory: (c: ConnectionsRepository, m: MetricsService) => new ConnectionsGauge(c, m),
+          inject: [ConnectionsRepository, MetricsService],
+        },
+        {
+          provide: DataKeyRotation,
+          useFactory: (cipher: EnvelopeCipher) => new DataKeyRotation(cipher),
+          inject: [EnvelopeCipher],
+        },
       ],
       exports: [
         VAULT_CONFIG,
+        HealthService,
+        SweepService,
+        HistoryRetention,
+        ConnectionsGauge,
+        DataKeyRotation,
         MetricsService,
         KMS_DRIVER,
         EnvelopeCipher,

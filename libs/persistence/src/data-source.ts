@@ -93,3 +93,21 @@ export async function migrateDatabase(databaseUrl: string): Promise<string[]> {
     await ds.destroy();
   }
 }
+
+/**
+ * Names of this build's migrations that the database has not applied yet (all of them on an empty database).
+ * Fails with PostgreSQL's 3D000 when the database does not exist.
+ */
+export async function pendingMigrations(databaseUrl: string): Promise<string[]> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const table = await client.query<{ t: string | null }>(`SELECT to_regclass('schema_migrations') AS t`);
+    const applied = table.rows[0]?.t
+      ? (await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name)
+      : [];
+    return MIGRATIONS.map((m) => m.name).filter((name) => !applied.includes(name));
+  } finally {
+    await client.end();
+  }
+}

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { API_KEY_SCOPES, type ApiKeyEntity, type ApiKeyScope } from '@vault/persistence';
+import { API_KEY_SCOPES, type ApiKeyEntity, type ApiKeyScope } from '@vault/core';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, Length } from 'class-validator';
 
 export class CreateApiKeyDto {

@@ -1,7 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { GrantInput, ImportGrantInput } from '@vault/core';
-import { CONNECTION_STATUSES, type ConnectionStatus, type ConnectionView } from '@vault/persistence';
-import { PROVIDER_NAMES } from '@vault/providers';
+import {
+  CONNECTION_STATUSES,
+  PROVIDER_NAMES,
+  type ConnectionStatus,
+  type ConnectionView,
+  type GrantInput,
+  type ImportGrantInput,
+} from '@vault/core';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,

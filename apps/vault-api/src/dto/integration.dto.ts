@@ -1,7 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { CreateIntegrationInput, UpdateIntegrationInput } from '@vault/core';
-import type { IntegrationEntity } from '@vault/persistence';
-import { PROVIDER_NAMES, type ClientAuthMethod, type ProviderName } from '@vault/providers';
+import {
+  PROVIDER_NAMES,
+  type ClientAuthMethod,
+  type CreateIntegrationInput,
+  type IntegrationEntity,
+  type ProviderName,
+  type UpdateIntegrationInput,
+} from '@vault/core';
 import {
   ArrayMaxSize,
   IsArray,

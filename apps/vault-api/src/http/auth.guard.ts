@@ -1,9 +1,15 @@
 import { type CanActivate, type ExecutionContext, Injectable, Inject } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiKeysService, VaultError, hasScope, type Principal } from '@vault/core';
-import type { ApiKeyScope } from '@vault/persistence';
+import {
+  ApiKeysService,
+  PUBLIC_ROUTE,
+  REQUIRED_SCOPE,
+  VaultError,
+  hasScope,
+  type ApiKeyScope,
+  type Principal,
+} from '@vault/core';
 import type { FastifyRequest } from 'fastify';
-import { PUBLIC_ROUTE, REQUIRED_SCOPE } from '@vault/core';
 
 export type AuthedRequest = FastifyRequest & { principal?: Principal };
 

@@ -42,13 +42,15 @@ export class ApiKeysService {
     return principal;
   }
 
+  /** Every caller (HTTP, CLI) gets the same checks: unknown or missing scopes are a validation error. */
   async create(input: {
     name: string;
-    scopes: ApiKeyScope[];
+    scopes: readonly string[];
     tenantId: string | null;
   }): Promise<CreatedApiKey> {
+    const scopes = validScopes(input.scopes);
     const key = KEY_PREFIX + randomBytes(32).toString('base64url');
-    const record = await this.insert(key, input);
+    const record = await this.insert(key, { ...input, scopes });
     return { key, record };
   }
 
@@ -84,4 +86,16 @@ export class ApiKeysService {
       tenantId: input.tenantId,
     });
   }
+}
+
+function validScopes(scopes: readonly string[]): ApiKeyScope[] {
+  if (scopes.length === 0) throw VaultError.validation('scopes', 'give at least one scope');
+  const unknown = scopes.filter((s) => !(API_KEY_SCOPES as readonly string[]).includes(s));
+  if (unknown.length > 0) {
+    throw VaultError.validation(
+      'scopes',
+      `unknown scope(s) ${unknown.join(', ')}; the scopes are ${API_KEY_SCOPES.join(', ')}`,
+    );
+  }
+  return scopes as ApiKeyScope[];
 }

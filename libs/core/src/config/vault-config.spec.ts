@@ -31,6 +31,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/KMS_DRIVER/);
   });
 
+  it('migrates on start by default outside production only, and lets MIGRATE_ON_START say otherwise', () => {
+    const prod = { NODE_ENV: 'production', KMS_DRIVER: 'aws', KMS_KEY_ID: 'alias/vault' };
+    expect(loadConfig({}).MIGRATE_ON_START).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'test' }).MIGRATE_ON_START).toBe(true);
+    expect(loadConfig(prod).MIGRATE_ON_START).toBe(false);
+    expect(loadConfig({ ...prod, MIGRATE_ON_START: 'true' }).MIGRATE_ON_START).toBe(true);
+    expect(loadConfig({ MIGRATE_ON_START: 'false' }).MIGRATE_ON_START).toBe(false);
+    expect(loadConfig({ MIGRATE_ON_START: '0' }).MIGRATE_ON_START).toBe(false);
+    expect(() => loadConfig({ MIGRATE_ON_START: 'yes-please' })).toThrow(/MIGRATE_ON_START/);
+  });
+
   it('needs a key id for the aws KMS', () => {
     expect(() => loadConfig({ KMS_DRIVER: 'aws' })).toThrow(/KMS_KEY_ID/);
     expect(loadConfig({ KMS_DRIVER: 'aws', KMS_KEY_ID: 'alias/vault' }).KMS_KEY_ID).toBe('alias/vault');

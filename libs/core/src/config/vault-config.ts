@@ -70,6 +70,11 @@ const envShape = z.object({
   HISTORY_RETENTION_DAYS: positiveInt.default(30),
   /** Extension: refresh cadence for connections whose provider gives no expiry and has no catalogue default. */
   DEFAULT_REFRESH_INTERVAL_SECONDS: positiveInt.default(3600),
+  /**
+   * Extension: create the database and run migrations when a process starts. Default: on, except with
+   * NODE_ENV=production, where `npm run migrate` runs once and a process refuses to start while one is pending.
+   */
+  MIGRATE_ON_START: z.enum(['true', 'false', '1', '0']).optional(),
 });
 
 export const configSchema = envShape.superRefine((env, ctx) => {
@@ -92,7 +97,19 @@ export const configSchema = envShape.superRefine((env, ctx) => {
   }
 });
 
-export type VaultConfig = z.infer<typeof configSchema>;
+export type VaultConfig = Omit<z.infer<typeof configSchema>, 'MIGRATE_ON_START'> & {
+  MIGRATE_ON_START: boolean;
+};
+
+/** Settings whose default depends on another one, resolved once validation has passed. */
+function withDerivedDefaults(env: z.infer<typeof configSchema>): VaultConfig {
+  const migrate = env.MIGRATE_ON_START;
+  return {
+    ...env,
+    MIGRATE_ON_START:
+      migrate === undefined ? env.NODE_ENV !== 'production' : migrate === 'true' || migrate === '1',
+  };
+}
 
 export class ConfigError extends Error {
   constructor(
@@ -114,7 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
     if (value !== undefined && value !== '') input[key] = value;
   }
   const parsed = configSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) return withDerivedDefaults(parsed.data);
   const problems = parsed.error.issues.map((i) => {
     const name = i.path.join('.') || '(config)';
     // zod messages describe the expectation; strip any echo of the received value.
