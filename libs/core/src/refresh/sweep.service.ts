@@ -10,7 +10,7 @@ export interface RefreshJobSink {
 }
 
 /**
- * The scheduler sweep (design section 4): claims connections due within the lookahead, in batches, with
+ * The scheduler sweep (README, "Scheduling"): claims connections due within the lookahead, in batches, with
  * SKIP LOCKED so any number of workers share the work, and enqueues them as delayed BullMQ jobs (connections
  * starting within the same second share a job; the job ID collapses duplicates). A refresh may start ahead
  * of its due time by the early window (see earlyWindowMs), so a burst of connections due together is spread
