@@ -11,7 +11,7 @@ import {
   type RefreshJobSink,
   type VaultConfig,
 } from '@vault/core';
-import { RefreshRepository } from '@vault/persistence';
+import { RefreshScheduleRepository } from '@vault/persistence';
 import { LoggerModule } from 'nestjs-pino';
 import { RefreshProcessor } from './processors/refresh.processor';
 import { WebhookProcessor } from './processors/webhook.processor';
@@ -32,9 +32,9 @@ export class WorkerModule {
       providers: [
         {
           provide: SweepService,
-          useFactory: (repo: RefreshRepository, queue: RefreshJobSink, metrics: MetricsService) =>
+          useFactory: (repo: RefreshScheduleRepository, queue: RefreshJobSink, metrics: MetricsService) =>
             new SweepService(repo, queue, config, metrics),
-          inject: [RefreshRepository, getQueueToken(REFRESH_QUEUE), MetricsService],
+          inject: [RefreshScheduleRepository, getQueueToken(REFRESH_QUEUE), MetricsService],
         },
         RefreshProcessor,
         WebhookProcessor,

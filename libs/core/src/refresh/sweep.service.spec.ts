@@ -1,4 +1,4 @@
-import type { RefreshRepository } from '@vault/persistence';
+import type { RefreshScheduleRepository } from '@vault/persistence';
 import { loadConfig } from '../config/vault-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { SweepService, batchByStartTime } from './sweep.service';
@@ -43,7 +43,7 @@ describe('SweepService and the last-sweep gauge', () => {
     const repo = { claimDue: () => Promise.resolve([]), releaseClaim: () => Promise.resolve() };
     expect(await gauge(metrics)).toBe(0);
     const before = Date.now() / 1000;
-    await new SweepService(repo as unknown as RefreshRepository, sinkOf(), config, metrics).sweep();
+    await new SweepService(repo as unknown as RefreshScheduleRepository, sinkOf(), config, metrics).sweep();
     expect(await gauge(metrics)).toBeGreaterThanOrEqual(Math.floor(before));
   });
 
@@ -53,12 +53,17 @@ describe('SweepService and the last-sweep gauge', () => {
     const hanging = new Promise<never[]>((resolve) => (release = resolve));
     const failing = { claimDue: () => Promise.reject(new Error('database down')), releaseClaim: jest.fn() };
     await expect(
-      new SweepService(failing as unknown as RefreshRepository, sinkOf(), config, metrics).sweep(),
+      new SweepService(failing as unknown as RefreshScheduleRepository, sinkOf(), config, metrics).sweep(),
     ).rejects.toThrow('database down');
     expect(await gauge(metrics)).toBe(0);
 
     const stuck = { claimDue: () => hanging, releaseClaim: jest.fn() };
-    const sweeper = new SweepService(stuck as unknown as RefreshRepository, sinkOf(), config, metrics);
+    const sweeper = new SweepService(
+      stuck as unknown as RefreshScheduleRepository,
+      sinkOf(),
+      config,
+      metrics,
+    );
     const first = sweeper.sweep();
     expect(await sweeper.sweep()).toBe(0);
     expect(await gauge(metrics)).toBe(0);
