@@ -30,6 +30,7 @@ const esmOnly = [
 ];
 const common = {
   rootDir: __dirname,
+  modulePathIgnorePatterns: ['<rootDir>/libs/client/dist'],
   testEnvironment: 'node',
   setupFiles: ['<rootDir>/test/utils/jest-setup.ts'],
   moduleFileExtensions: ['js', 'mjs', 'json', 'ts'],
@@ -40,6 +41,7 @@ const common = {
     '^@vault/persistence(|/.*)$': '<rootDir>/libs/persistence/src$1',
     '^@vault/crypto(|/.*)$': '<rootDir>/libs/crypto/src$1',
     '^@vault/providers(|/.*)$': '<rootDir>/libs/providers/src$1',
+    '^@vault/client$': '<rootDir>/libs/client/src',
   },
 };
 module.exports = {

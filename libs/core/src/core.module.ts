@@ -208,9 +208,9 @@ export class CoreModule {
         },
         {
           provide: SweepService,
-          useFactory: (repo: RefreshScheduleRepository, queue: RefreshJobSink) =>
-            new SweepService(repo, queue, config),
-          inject: [RefreshScheduleRepository, getQueueToken(REFRESH_QUEUE)],
+          useFactory: (repo: RefreshScheduleRepository, queue: RefreshJobSink, metrics: MetricsService) =>
+            new SweepService(repo, queue, config, metrics),
+          inject: [RefreshScheduleRepository, getQueueToken(REFRESH_QUEUE), MetricsService],
         },
         {
           provide: HistoryRetention,
