@@ -29,20 +29,21 @@ export class WorkerScheduler implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.every('refresh-sweep', this.config.SWEEP_INTERVAL_MS, async () => {
+    this.every('refresh-sweep', 'sweep', this.config.SWEEP_INTERVAL_MS, async () => {
       const n = await this.sweeper.sweep();
       if (n > 0) this.logger.debug({ enqueued: n }, 'enqueued due refreshes');
     });
-    this.every('connections-gauge', GAUGE_INTERVAL_MS, () => this.gauge.update());
-    this.every('history-retention', RETENTION_INTERVAL_MS, async () => {
+    this.every('connections-gauge', 'connections gauge', GAUGE_INTERVAL_MS, () => this.gauge.update());
+    this.every('history-retention', 'history retention', RETENTION_INTERVAL_MS, async () => {
       const n = await this.retention.prune();
       if (n > 0) this.logger.log({ deleted: n }, 'pruned routine refresh history');
     });
   }
 
-  private every(name: string, ms: number, task: () => Promise<void>): void {
+  /** Logs `<what> failed` (with the error and the interval) when a round throws; alerts and tests read it. */
+  private every(name: string, what: string, ms: number, task: () => Promise<void>): void {
     const run = () =>
-      task().catch((err: unknown) => this.logger.error({ err }, `${name} failed; it runs again in ${ms} ms`));
+      task().catch((err: unknown) => this.logger.error({ err, every_ms: ms }, `${what} failed`));
     this.registry.addInterval(
       name,
       setInterval(() => void run(), ms),
