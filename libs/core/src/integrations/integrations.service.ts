@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { EnvelopeCipher } from '@vault/crypto';
 import { IntegrationsRepository, type IntegrationEntity } from '@vault/persistence';
-import { CATALOGUE, type ClientAuthMethod, type ProviderName } from '@vault/providers';
+import {
+  CATALOGUE,
+  checkOutboundUrl,
+  explainRefusal,
+  systemResolver,
+  type ClientAuthMethod,
+  type OutboundPolicy,
+  type ProviderName,
+  type Resolver,
+} from '@vault/providers';
 import { aad } from '../crypto/aad';
 import { VaultError } from '../errors/vault-error';
 
@@ -31,7 +40,20 @@ export class IntegrationsService {
   constructor(
     private readonly repo: IntegrationsRepository,
     private readonly cipher: EnvelopeCipher,
+    private readonly outbound: OutboundPolicy,
+    private readonly resolver: Resolver = systemResolver,
   ) {}
+
+  /** The outbound URL rules (design 6b) on each URL given: 400 validation_failed naming the first bad field. */
+  private async checkUrls(
+    urls: Partial<Record<'token_url' | 'authorize_url' | 'revoke_url', string | null>>,
+  ) {
+    for (const [field, url] of Object.entries(urls)) {
+      if (!url) continue;
+      const refusal = await checkOutboundUrl(url, this.outbound, this.resolver);
+      if (refusal) throw VaultError.validation(field, explainRefusal(refusal));
+    }
+  }
 
   async create(input: CreateIntegrationInput): Promise<IntegrationEntity> {
     const entry = CATALOGUE[input.provider];
@@ -42,6 +64,11 @@ export class IntegrationsService {
         `provider ${input.provider} has no default token URL; give one`,
       );
     }
+    await this.checkUrls({
+      token_url: input.tokenUrl,
+      authorize_url: input.authorizeUrl,
+      revoke_url: input.revokeUrl,
+    });
     if (await this.repo.findByKey(input.key)) {
       throw new VaultError('integration_exists', `an integration with key ${input.key} exists`, {
         key: input.key,
@@ -108,6 +135,11 @@ export class IntegrationsService {
         `provider ${current.provider} has no default token URL; give one`,
       );
     }
+    await this.checkUrls({
+      token_url: patch.tokenUrl,
+      authorize_url: patch.authorizeUrl,
+      revoke_url: patch.revokeUrl,
+    });
     if (patch.clientSecret !== undefined || patch.clientId !== undefined) {
       changes.status = 'ok';
       changes.statusReason = null;
