@@ -134,6 +134,36 @@ describe('outbound URL rules in development and test', () => {
     expect(google.calls).toBe(calls);
     expect((await api.call('GET', '/health/ready')).status).toBe(200);
   });
+
+  it('a refused token URL holds the integration back until the URL is changed', async () => {
+    await createIntegration(api, {
+      ...base('fixed-later'),
+      provider: 'google',
+      client_id: google.clientId,
+      client_secret: google.clientSecret,
+      token_url: google.tokenUrl,
+    });
+    const id = await importStale(api, 'fixed-later', google.issue(), 'ext-fixed');
+    await query(
+      api.db.url,
+      `UPDATE integrations SET token_url = 'http://[fe80::1]/token' WHERE key = 'fixed-later'`,
+    );
+    expect((await api.call('POST', `/v1/connections/${id}/refresh`)).body).toMatchObject({
+      outcome: 'integration_error',
+    });
+    expect((await api.call('GET', '/v1/integrations/fixed-later')).body).toMatchObject({
+      status: 'credentials_rejected',
+      status_reason: 'outbound_url_refused:forbidden_address',
+    });
+    const calls = google.calls;
+    expect(
+      (await api.call('PATCH', '/v1/integrations/fixed-later', { token_url: google.tokenUrl })).body,
+    ).toMatchObject({ status: 'ok', status_reason: null });
+    expect((await api.call('POST', `/v1/connections/${id}/refresh`)).body).toMatchObject({
+      outcome: 'success',
+    });
+    expect(google.calls).toBe(calls + 1);
+  });
 });
 
 describe('outbound URL rules with NODE_ENV=production', () => {

@@ -116,7 +116,7 @@ export class IntegrationsService {
     return row;
   }
 
-  /** Changes settings; a new client secret is sealed and clears `credentials_rejected`. */
+  /** Changes settings; a new client secret is sealed; new credentials or token URL clear `credentials_rejected`. */
   async update(key: string, patch: UpdateIntegrationInput): Promise<IntegrationEntity> {
     const current = await this.get(key);
     const changes: Parameters<IntegrationsRepository['update']>[1] = {};
@@ -140,7 +140,8 @@ export class IntegrationsService {
       authorize_url: patch.authorizeUrl,
       revoke_url: patch.revokeUrl,
     });
-    if (patch.clientSecret !== undefined || patch.clientId !== undefined) {
+    // New credentials, or a new token URL (one refused by the outbound rules, say), deserve another try.
+    if (patch.clientSecret !== undefined || patch.clientId !== undefined || patch.tokenUrl !== undefined) {
       changes.status = 'ok';
       changes.statusReason = null;
     }
