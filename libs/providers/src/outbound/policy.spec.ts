@@ -74,6 +74,7 @@ describe('checkTarget: link-local and metadata addresses are always refused', ()
   ];
   it.each(forbidden)('%s', (url) => {
     expect(verdict(url, DEV)).toBe('forbidden_address');
+    expect(verdict(url, PROD)).toBe('forbidden_address'); // named as forbidden before any scheme rule
     expect(verdict(url.replace(/^http:/, 'https:'), PROD)).toBe('forbidden_address');
     const allowAll = {
       production: true,

@@ -99,14 +99,14 @@ function judge(scheme: Target['scheme'], host: string, cls: AddressClass, policy
  * passes here still has each of its addresses checked with `checkAddress`.
  */
 export function checkTarget(target: Target, policy: OutboundPolicy): Refusal | null {
-  if (target.scheme === 'http' && policy.production) return 'https_required';
   if (target.literal) {
     return judge(target.scheme, target.host, classifyAddress(target.host) ?? 'forbidden', policy);
   }
   if (FORBIDDEN_NAMES.has(target.host)) return 'forbidden_address';
   if (isLocalhostName(target.host)) return judge(target.scheme, target.host, 'loopback', policy);
+  if (target.scheme === 'https') return null;
   // Plain http only to a host that is loopback by its very name (and, once resolved, by its addresses).
-  return target.scheme === 'http' ? 'http_not_loopback' : null;
+  return policy.production ? 'https_required' : 'http_not_loopback';
 }
 
 /** One address a host name resolved to, judged for that host and scheme. */
