@@ -1,5 +1,5 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { VaultError, type VaultErrorCode } from '@vault/core';
+import { VaultError, dependencyOutage, type VaultErrorCode } from '@vault/core';
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 
@@ -18,6 +18,7 @@ export const STATUS_OF: Record<VaultErrorCode, number> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   provider_unavailable: 503,
+  unavailable: 503,
   internal_error: 500,
 };
 
@@ -47,6 +48,11 @@ export class VaultErrorFilter implements ExceptionFilter {
   }
 
   private toAnswer(exception: unknown): { status: number; body: Record<string, unknown> } {
+    const outage = dependencyOutage(exception);
+    if (outage) {
+      this.logger.warn({ err: exception }, outage.message);
+      exception = outage;
+    }
     if (exception instanceof VaultError) {
       return {
         status: STATUS_OF[exception.code],

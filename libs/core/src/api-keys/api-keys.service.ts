@@ -1,5 +1,11 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { API_KEY_SCOPES, ApiKeysRepository, type ApiKeyEntity, type ApiKeyScope } from '@vault/persistence';
+import {
+  API_KEY_SCOPES,
+  ApiKeysRepository,
+  UniqueViolation,
+  type ApiKeyEntity,
+  type ApiKeyScope,
+} from '@vault/persistence';
 import { VaultError } from '../errors/vault-error';
 import type { Principal } from './principal';
 
@@ -59,7 +65,7 @@ export class ApiKeysService {
       await this.insert(key, { name: 'bootstrap', scopes: [...API_KEY_SCOPES], tenantId: null });
     } catch (err) {
       // Another process inserted it at the same moment (unique hash).
-      if ((err as { code?: string }).code === '23505') return false;
+      if (err instanceof UniqueViolation) return false;
       throw err;
     }
     return true;

@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'payload_too_large',
   'unsupported_media_type',
   'provider_unavailable',
+  'unavailable',
   'internal_error',
 ] as const;
 export type VaultErrorCode = (typeof ERROR_CODES)[number];

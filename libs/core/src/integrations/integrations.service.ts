@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { EnvelopeCipher } from '@vault/crypto';
-import { IntegrationsRepository, type IntegrationEntity } from '@vault/persistence';
+import {
+  ForeignKeyViolation,
+  IntegrationsRepository,
+  UniqueViolation,
+  type IntegrationEntity,
+} from '@vault/persistence';
 import {
   CATALOGUE,
   checkOutboundUrl,
@@ -91,7 +96,7 @@ export class IntegrationsService {
         requestTimeoutMs: input.requestTimeoutMs ?? null,
       });
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') {
+      if (err instanceof UniqueViolation) {
         throw new VaultError('integration_exists', `an integration with key ${input.key} exists`, {
           key: input.key,
         });
@@ -154,17 +159,21 @@ export class IntegrationsService {
 
   async delete(key: string): Promise<void> {
     const current = await this.get(key);
-    const count = await this.repo.countConnections(current.id);
-    if (count > 0) {
-      throw new VaultError(
+    const inUse = (count: number) =>
+      new VaultError(
         'integration_in_use',
         `integration ${key} still has ${count} connection(s); delete them first`,
-        {
-          connections: count,
-        },
+        { connections: count },
       );
+    const count = await this.repo.countConnections(current.id);
+    if (count > 0) throw inUse(count);
+    try {
+      await this.repo.delete(current.id);
+    } catch (err) {
+      // A connection was imported between the count and the delete (the foreign key refuses the delete).
+      if (err instanceof ForeignKeyViolation) throw inUse(await this.repo.countConnections(current.id));
+      throw err;
     }
-    await this.repo.delete(current.id);
   }
 
   async credentials(id: string): Promise<IntegrationCredentials> {

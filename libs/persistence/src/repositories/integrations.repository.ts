@@ -1,62 +1,138 @@
-import type { DataSource, Repository } from 'typeorm';
-import { ConnectionEntity } from '../entities/connection.entity';
-import { IntegrationEntity, type IntegrationStatus } from '../entities/integration.entity';
+import type { Database, Row } from '../database/database';
+import type { IntegrationEntity, IntegrationStatus } from '../entities/integration.entity';
 
 export type NewIntegration = Omit<IntegrationEntity, 'createdAt' | 'updatedAt' | 'status' | 'statusReason'>;
 export type IntegrationWithSecret = IntegrationEntity & { clientSecretSealed: Buffer };
+export type IntegrationPatch = Partial<Omit<NewIntegration, 'id' | 'key' | 'provider'>> & {
+  status?: IntegrationStatus;
+  statusReason?: string | null;
+};
+
+const COLUMNS = `id, key, provider, client_id, token_url, authorize_url, revoke_url, scopes, client_auth,
+  refresh_margin_seconds, request_timeout_ms, status, status_reason, created_at, updated_at`;
+
+/** The columns a patch may set, by property. */
+const PATCHABLE: Record<keyof IntegrationPatch, string> = {
+  clientId: 'client_id',
+  clientSecretSealed: 'client_secret_sealed',
+  tokenUrl: 'token_url',
+  authorizeUrl: 'authorize_url',
+  revokeUrl: 'revoke_url',
+  scopes: 'scopes',
+  clientAuth: 'client_auth',
+  refreshMarginSeconds: 'refresh_margin_seconds',
+  requestTimeoutMs: 'request_timeout_ms',
+  status: 'status',
+  statusReason: 'status_reason',
+};
 
 export class IntegrationsRepository {
-  private readonly repo: Repository<IntegrationEntity>;
-
-  constructor(private readonly dataSource: DataSource) {
-    this.repo = dataSource.getRepository(IntegrationEntity);
-  }
+  constructor(private readonly db: Database) {}
 
   async insert(row: NewIntegration): Promise<IntegrationEntity> {
-    await this.repo.insert(row);
-    return this.mustFindByKey(row.key);
+    const [created] = await this.db.query(
+      `INSERT INTO integrations (id, key, provider, client_id, client_secret_sealed, token_url, authorize_url,
+         revoke_url, scopes, client_auth, refresh_margin_seconds, request_timeout_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
+      [
+        row.id,
+        row.key,
+        row.provider,
+        row.clientId,
+        row.clientSecretSealed,
+        row.tokenUrl,
+        row.authorizeUrl,
+        row.revokeUrl,
+        row.scopes,
+        row.clientAuth,
+        row.refreshMarginSeconds,
+        row.requestTimeoutMs,
+      ],
+    );
+    if (!created) throw new Error(`integration ${row.key} vanished after insert`);
+    return toIntegration(created);
   }
 
-  findByKey(key: string): Promise<IntegrationEntity | null> {
-    return this.repo.findOneBy({ key });
+  async findByKey(key: string): Promise<IntegrationEntity | null> {
+    const [r] = await this.db.query(`SELECT ${COLUMNS} FROM integrations WHERE key = $1`, [key]);
+    return r ? toIntegration(r) : null;
   }
 
-  findById(id: string): Promise<IntegrationEntity | null> {
-    return this.repo.findOneBy({ id });
+  async findById(id: string): Promise<IntegrationEntity | null> {
+    const [r] = await this.db.query(`SELECT ${COLUMNS} FROM integrations WHERE id = $1`, [id]);
+    return r ? toIntegration(r) : null;
   }
 
   /** The only read that returns the sealed client secret. */
   async findByIdWithSecret(id: string): Promise<IntegrationWithSecret | null> {
-    return await this.repo
-      .createQueryBuilder('i')
-      .addSelect('i.clientSecretSealed')
-      .where('i.id = :id', { id })
-      .getOne();
+    const [r] = await this.db.query(
+      `SELECT ${COLUMNS}, client_secret_sealed FROM integrations WHERE id = $1`,
+      [id],
+    );
+    return r ? { ...toIntegration(r), clientSecretSealed: r.client_secret_sealed as Buffer } : null;
   }
 
-  list(): Promise<IntegrationEntity[]> {
-    return this.repo.find({ order: { key: 'ASC' } });
+  async list(): Promise<IntegrationEntity[]> {
+    return (await this.db.query(`SELECT ${COLUMNS} FROM integrations ORDER BY key`)).map(toIntegration);
   }
 
-  async update(
-    id: string,
-    patch: Partial<NewIntegration> & { status?: IntegrationStatus; statusReason?: string | null },
-  ): Promise<void> {
-    await this.repo.update({ id }, patch);
+  async update(id: string, patch: IntegrationPatch): Promise<void> {
+    const sets: string[] = [];
+    const values: unknown[] = [id];
+    for (const [prop, column] of Object.entries(PATCHABLE) as [keyof IntegrationPatch, string][]) {
+      if (patch[prop] === undefined) continue;
+      values.push(patch[prop]);
+      sets.push(`${column} = $${values.length}`);
+    }
+    if (sets.length === 0) return;
+    await this.db.execute(
+      `UPDATE integrations SET ${sets.join(', ')}, updated_at = now() WHERE id = $1`,
+      values,
+    );
+  }
+
+  /**
+   * Marks the integration's credentials as rejected by the provider; true only for the call that changed it
+   * (so the alert goes out once).
+   */
+  async markCredentialsRejected(id: string, reason: string): Promise<boolean> {
+    const rows = await this.db.prepared(
+      'vault_integration_reject',
+      `UPDATE integrations SET status = 'credentials_rejected', status_reason = $2, updated_at = now()
+       WHERE id = $1 AND status <> 'credentials_rejected' RETURNING id`,
+      [id, reason],
+    );
+    return rows.length > 0;
   }
 
   async countConnections(id: string): Promise<number> {
-    return this.dataSource.getRepository(ConnectionEntity).countBy({ integrationId: id });
+    const [r] = await this.db.query(`SELECT count(*)::int AS n FROM connections WHERE integration_id = $1`, [
+      id,
+    ]);
+    return (r?.n as number | undefined) ?? 0;
   }
 
   async delete(id: string): Promise<boolean> {
-    const res = await this.repo.delete({ id });
-    return (res.affected ?? 0) > 0;
+    return (await this.db.execute(`DELETE FROM integrations WHERE id = $1`, [id])) > 0;
   }
+}
 
-  private async mustFindByKey(key: string): Promise<IntegrationEntity> {
-    const row = await this.findByKey(key);
-    if (!row) throw new Error(`integration ${key} vanished after insert`);
-    return row;
-  }
+function toIntegration(r: Row): IntegrationEntity {
+  return {
+    id: r.id as string,
+    key: r.key as string,
+    provider: r.provider as string,
+    clientId: r.client_id as string,
+    tokenUrl: r.token_url as string | null,
+    authorizeUrl: r.authorize_url as string | null,
+    revokeUrl: r.revoke_url as string | null,
+    scopes: r.scopes as string[],
+    clientAuth: r.client_auth as string,
+    refreshMarginSeconds: r.refresh_margin_seconds as number | null,
+    requestTimeoutMs: r.request_timeout_ms as number | null,
+    status: r.status as IntegrationStatus,
+    statusReason: r.status_reason as string | null,
+    createdAt: r.created_at as Date,
+    updatedAt: r.updated_at as Date,
+  } as IntegrationEntity;
 }
