@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { sendWebhook } from '@vault/core';
+import { createOutboundFetch } from '@vault/providers';
 import { readBody } from '../utils/provider-emulators';
 
 /**
@@ -40,6 +41,7 @@ describe('webhook signature verification (README snippet)', () => {
     const verify = readmeSnippet();
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
     await sendWebhook(
+      createOutboundFetch({ production: false, allowedPrivateHosts: [] }),
       url,
       SECRET,
       {

@@ -6,7 +6,16 @@ import {
   UniqueViolation,
   type IntegrationEntity,
 } from '@vault/persistence';
-import { CATALOGUE, type ClientAuthMethod, type ProviderName } from '@vault/providers';
+import {
+  CATALOGUE,
+  checkOutboundUrl,
+  explainRefusal,
+  systemResolver,
+  type ClientAuthMethod,
+  type OutboundPolicy,
+  type ProviderName,
+  type Resolver,
+} from '@vault/providers';
 import { aad } from '../crypto/aad';
 import { VaultError } from '../errors/vault-error';
 
@@ -36,7 +45,20 @@ export class IntegrationsService {
   constructor(
     private readonly repo: IntegrationsRepository,
     private readonly cipher: EnvelopeCipher,
+    private readonly outbound: OutboundPolicy,
+    private readonly resolver: Resolver = systemResolver,
   ) {}
+
+  /** The outbound URL rules (design 6b) on each URL given: 400 validation_failed naming the first bad field. */
+  private async checkUrls(
+    urls: Partial<Record<'token_url' | 'authorize_url' | 'revoke_url', string | null>>,
+  ) {
+    for (const [field, url] of Object.entries(urls)) {
+      if (!url) continue;
+      const refusal = await checkOutboundUrl(url, this.outbound, this.resolver);
+      if (refusal) throw VaultError.validation(field, explainRefusal(refusal));
+    }
+  }
 
   async create(input: CreateIntegrationInput): Promise<IntegrationEntity> {
     const entry = CATALOGUE[input.provider];
@@ -47,6 +69,11 @@ export class IntegrationsService {
         `provider ${input.provider} has no default token URL; give one`,
       );
     }
+    await this.checkUrls({
+      token_url: input.tokenUrl,
+      authorize_url: input.authorizeUrl,
+      revoke_url: input.revokeUrl,
+    });
     if (await this.repo.findByKey(input.key)) {
       throw new VaultError('integration_exists', `an integration with key ${input.key} exists`, {
         key: input.key,
@@ -94,7 +121,7 @@ export class IntegrationsService {
     return row;
   }
 
-  /** Changes settings; a new client secret is sealed and clears `credentials_rejected`. */
+  /** Changes settings; a new client secret is sealed; new credentials or token URL clear `credentials_rejected`. */
   async update(key: string, patch: UpdateIntegrationInput): Promise<IntegrationEntity> {
     const current = await this.get(key);
     const changes: Parameters<IntegrationsRepository['update']>[1] = {};
@@ -113,7 +140,13 @@ export class IntegrationsService {
         `provider ${current.provider} has no default token URL; give one`,
       );
     }
-    if (patch.clientSecret !== undefined || patch.clientId !== undefined) {
+    await this.checkUrls({
+      token_url: patch.tokenUrl,
+      authorize_url: patch.authorizeUrl,
+      revoke_url: patch.revokeUrl,
+    });
+    // New credentials, or a new token URL (one refused by the outbound rules, say), deserve another try.
+    if (patch.clientSecret !== undefined || patch.clientId !== undefined || patch.tokenUrl !== undefined) {
       changes.status = 'ok';
       changes.statusReason = null;
     }
