@@ -98,5 +98,5 @@ describe('MIGRATE_ON_START', () => {
     const api = await startVaultProcess('api', env);
     processes.push(api);
     expect((await fetch(`${api.url}/health/ready`)).status).toBe(200);
-  });
+  }, 300_000); // four process starts in a row: a bound for a loaded machine, not a timing check
 });
