@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { ApiKeysService, MetricsService, createKmsDriver, loadConfig } from '@vault/core';
+import { ApiKeysService, MetricsService, createKmsDriver, generateApiKey, loadConfig } from '@vault/core';
 import { EnvelopeCipher } from '@vault/crypto';
 import {
   API_KEY_SCOPES,
@@ -16,11 +16,16 @@ const USAGE = `usage:
   vault migrate
   vault rewrap-data-keys          (after rotating the KMS key: re-wraps every data key under the current one)
   vault create-api-key --name NAME --scopes scope1,scope2 [--tenant TENANT_ID]
-scopes: ${API_KEY_SCOPES.join(', ')}`;
+  vault generate-api-key          (prints a new random key, e.g. for BOOTSTRAP_API_KEY; stores nothing)
+scopes: ${API_KEY_SCOPES.join(', ')} (a key with --tenant: only tokens:read, connections:read, connections:write)`;
 
 /** Operator commands: run migrations (under the advisory lock), create an API key. */
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'generate-api-key') {
+    console.log(generateApiKey());
+    return 0;
+  }
   const config = loadConfig();
   if (command === 'migrate') {
     const ran = await migrateDatabase(config.DATABASE_URL);

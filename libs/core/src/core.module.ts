@@ -7,6 +7,7 @@ import {
   ConnectionsRepository,
   DataKeysRepository,
   EventsRepository,
+  IntegrationEventsRepository,
   IntegrationsRepository,
   PersistenceModule,
   RefreshRepository,
@@ -97,9 +98,13 @@ export class CoreModule {
         },
         {
           provide: IntegrationsService,
-          useFactory: (repo: IntegrationsRepository, cipher: EnvelopeCipher) =>
-            new IntegrationsService(repo, cipher),
-          inject: [IntegrationsRepository, EnvelopeCipher],
+          useFactory: (
+            repo: IntegrationsRepository,
+            cipher: EnvelopeCipher,
+            ds: DataSource,
+            events: IntegrationEventsRepository,
+          ) => new IntegrationsService(repo, cipher, ds, events),
+          inject: [IntegrationsRepository, EnvelopeCipher, DataSource, IntegrationEventsRepository],
         },
         {
           provide: ConnectionsService,

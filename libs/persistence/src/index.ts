@@ -6,6 +6,7 @@ export * from './entities/integration.entity';
 export * from './data-source';
 export * from './repositories/tenant-scope';
 export * from './repositories/integrations.repository';
+export * from './repositories/integration-events.repository';
 export * from './repositories/connections.repository';
 export * from './repositories/api-keys.repository';
 export * from './repositories/events.repository';

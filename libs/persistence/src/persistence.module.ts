@@ -6,11 +6,13 @@ import { ApiKeysRepository } from './repositories/api-keys.repository';
 import { ConnectionsRepository } from './repositories/connections.repository';
 import { DataKeysRepository } from './repositories/data-keys.repository';
 import { EventsRepository } from './repositories/events.repository';
+import { IntegrationEventsRepository } from './repositories/integration-events.repository';
 import { IntegrationsRepository } from './repositories/integrations.repository';
 import { RefreshRepository } from './repositories/refresh.repository';
 
 const REPOSITORIES = [
   IntegrationsRepository,
+  IntegrationEventsRepository,
   ConnectionsRepository,
   ApiKeysRepository,
   EventsRepository,

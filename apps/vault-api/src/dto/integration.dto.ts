@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { CreateIntegrationInput, UpdateIntegrationInput } from '@vault/core';
-import type { IntegrationEntity } from '@vault/persistence';
+import type { IntegrationEntity, IntegrationEvent } from '@vault/persistence';
 import { PROVIDER_NAMES, type ClientAuthMethod, type ProviderName } from '@vault/providers';
 import {
   ArrayMaxSize,
@@ -102,7 +102,8 @@ export class UpdateIntegrationDto {
 
   @ApiPropertyOptional({
     writeOnly: true,
-    description: 'Rotates the client secret; clears credentials_rejected.',
+    description:
+      'Rotates the client secret; clears credentials_rejected. Required when token_url or revoke_url changes.',
   })
   @IsOptional()
   @IsString()
@@ -205,5 +206,16 @@ export function presentIntegration(i: IntegrationEntity) {
     status_reason: i.statusReason,
     created_at: i.createdAt.toISOString(),
     updated_at: i.updatedAt.toISOString(),
+  };
+}
+
+export function presentIntegrationEvent(e: IntegrationEvent) {
+  return {
+    id: e.id,
+    type: e.type,
+    integration_id: e.integrationId,
+    actor_key_id: e.actorKeyId,
+    changes: e.changes,
+    created_at: e.createdAt.toISOString(),
   };
 }

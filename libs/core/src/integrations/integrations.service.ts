@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { EnvelopeCipher } from '@vault/crypto';
-import { IntegrationsRepository, type IntegrationEntity } from '@vault/persistence';
+import {
+  IntegrationEventsRepository,
+  IntegrationsRepository,
+  type IntegrationEntity,
+  type IntegrationEvent,
+} from '@vault/persistence';
 import { CATALOGUE, type ClientAuthMethod, type ProviderName } from '@vault/providers';
+import type { DataSource } from 'typeorm';
+import { decodeCursor, encodeCursor } from '../connections/cursor';
 import { aad } from '../crypto/aad';
 import { VaultError } from '../errors/vault-error';
+import { assertSecretFollowsUrls, describeChange, snapshot } from './integration-changes';
 
 export interface CreateIntegrationInput {
   key: string;
@@ -27,13 +35,18 @@ export interface IntegrationCredentials {
   clientSecret: string;
 }
 
+/** Who makes a change to an integration: the API key's ID (recorded in the integration's events). */
+export type ActorKeyId = string | null;
+
 export class IntegrationsService {
   constructor(
     private readonly repo: IntegrationsRepository,
     private readonly cipher: EnvelopeCipher,
+    private readonly dataSource: DataSource,
+    private readonly events: IntegrationEventsRepository,
   ) {}
 
-  async create(input: CreateIntegrationInput): Promise<IntegrationEntity> {
+  async create(input: CreateIntegrationInput, actor: ActorKeyId = null): Promise<IntegrationEntity> {
     const entry = CATALOGUE[input.provider];
     const tokenUrl = input.tokenUrl ?? entry.tokenUrl;
     if (!tokenUrl) {
@@ -48,20 +61,28 @@ export class IntegrationsService {
       });
     }
     const id = randomUUID();
+    const clientSecretSealed = await this.cipher.seal(input.clientSecret, aad.integration(id));
     try {
-      return await this.repo.insert({
-        id,
-        key: input.key,
-        provider: input.provider,
-        clientId: input.clientId,
-        clientSecretSealed: await this.cipher.seal(input.clientSecret, aad.integration(id)),
-        tokenUrl: input.tokenUrl ?? null,
-        authorizeUrl: input.authorizeUrl ?? null,
-        revokeUrl: input.revokeUrl ?? null,
-        scopes: input.scopes ?? [],
-        clientAuth: input.clientAuth ?? entry.clientAuth,
-        refreshMarginSeconds: input.refreshMarginSeconds ?? null,
-        requestTimeoutMs: input.requestTimeoutMs ?? null,
+      return await this.dataSource.transaction(async (tx) => {
+        const created = await this.repo.insert(
+          {
+            id,
+            key: input.key,
+            provider: input.provider,
+            clientId: input.clientId,
+            clientSecretSealed,
+            tokenUrl: input.tokenUrl ?? null,
+            authorizeUrl: input.authorizeUrl ?? null,
+            revokeUrl: input.revokeUrl ?? null,
+            scopes: input.scopes ?? [],
+            clientAuth: input.clientAuth ?? entry.clientAuth,
+            refreshMarginSeconds: input.refreshMarginSeconds ?? null,
+            requestTimeoutMs: input.requestTimeoutMs ?? null,
+          },
+          tx,
+        );
+        await this.record(created, 'created', actor, snapshot(created), tx);
+        return created;
       });
     } catch (err) {
       if ((err as { code?: string }).code === '23505') {
@@ -73,8 +94,37 @@ export class IntegrationsService {
     }
   }
 
-  list(): Promise<IntegrationEntity[]> {
-    return this.repo.list();
+  async list(
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<{ data: IntegrationEntity[]; nextCursor: string | null }> {
+    const rows = await this.repo.list(cursor === undefined ? null : decodeCursor(cursor), limit + 1);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      data: page,
+      nextCursor:
+        rows.length > limit && last ? encodeCursor({ createdAt: last.cursorAt, id: last.id }) : null,
+    };
+  }
+
+  /** The history of every integration that had this key, newest first. */
+  async listEvents(
+    key: string,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<{ data: IntegrationEvent[]; nextCursor: string | null }> {
+    let before: string | null = null;
+    if (cursor !== undefined) {
+      if (!/^[1-9][0-9]{0,18}$/.test(cursor))
+        throw VaultError.validation('cursor', 'is not a cursor this API returned');
+      before = cursor;
+    }
+    const rows = await this.events.list(key, before, limit + 1);
+    if (rows.length === 0 && before === null) await this.get(key);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { data: page, nextCursor: rows.length > limit && last ? last.id : null };
   }
 
   async get(key: string): Promise<IntegrationEntity> {
@@ -89,9 +139,16 @@ export class IntegrationsService {
     return row;
   }
 
-  /** Changes settings; a new client secret is sealed and clears `credentials_rejected`. */
-  async update(key: string, patch: UpdateIntegrationInput): Promise<IntegrationEntity> {
-    const current = await this.get(key);
+  /**
+   * Changes settings; a new client secret is sealed and clears `credentials_rejected`. Moving the token or
+   * revocation URL needs the client secret in the same change. Every change is recorded as an event.
+   */
+  async update(
+    key: string,
+    patch: UpdateIntegrationInput,
+    actor: ActorKeyId = null,
+  ): Promise<IntegrationEntity> {
+    const before = await this.get(key);
     const changes: Parameters<IntegrationsRepository['update']>[1] = {};
     if (patch.clientId !== undefined) changes.clientId = patch.clientId;
     if (patch.tokenUrl !== undefined) changes.tokenUrl = patch.tokenUrl;
@@ -101,25 +158,34 @@ export class IntegrationsService {
     if (patch.clientAuth !== undefined) changes.clientAuth = patch.clientAuth;
     if (patch.refreshMarginSeconds !== undefined) changes.refreshMarginSeconds = patch.refreshMarginSeconds;
     if (patch.requestTimeoutMs !== undefined) changes.requestTimeoutMs = patch.requestTimeoutMs;
-    const tokenUrl = changes.tokenUrl === undefined ? current.tokenUrl : changes.tokenUrl;
-    if (!tokenUrl && !CATALOGUE[current.provider as ProviderName].tokenUrl) {
+    const tokenUrl = changes.tokenUrl === undefined ? before.tokenUrl : changes.tokenUrl;
+    if (!tokenUrl && !CATALOGUE[before.provider as ProviderName].tokenUrl) {
       throw VaultError.validation(
         'token_url',
-        `provider ${current.provider} has no default token URL; give one`,
+        `provider ${before.provider} has no default token URL; give one`,
       );
     }
+    assertSecretFollowsUrls(describeChange(before, changes, false), patch.clientSecret !== undefined);
     if (patch.clientSecret !== undefined || patch.clientId !== undefined) {
       changes.status = 'ok';
       changes.statusReason = null;
     }
     if (patch.clientSecret !== undefined) {
-      changes.clientSecretSealed = await this.cipher.seal(patch.clientSecret, aad.integration(current.id));
+      changes.clientSecretSealed = await this.cipher.seal(patch.clientSecret, aad.integration(before.id));
     }
-    if (Object.keys(changes).length > 0) await this.repo.update(current.id, changes);
+    await this.dataSource.transaction(async (tx) => {
+      // Locked so the recorded old values are the ones this change replaces.
+      const current = await this.repo.findByKeyForUpdate(key, tx);
+      if (!current || current.id !== before.id) throw VaultError.notFound('integration');
+      const change = describeChange(current, changes, patch.clientSecret !== undefined);
+      assertSecretFollowsUrls(change, patch.clientSecret !== undefined);
+      if (Object.keys(changes).length > 0) await this.repo.update(current.id, changes, tx);
+      if (change) await this.record(current, 'updated', actor, change, tx);
+    });
     return this.get(key);
   }
 
-  async delete(key: string): Promise<void> {
+  async delete(key: string, actor: ActorKeyId = null): Promise<void> {
     const current = await this.get(key);
     const count = await this.repo.countConnections(current.id);
     if (count > 0) {
@@ -131,7 +197,24 @@ export class IntegrationsService {
         },
       );
     }
-    await this.repo.delete(current.id);
+    await this.dataSource.transaction(async (tx) => {
+      if (await this.repo.delete(current.id, tx)) {
+        await this.record(current, 'deleted', actor, snapshot(current), tx);
+      }
+    });
+  }
+
+  private record(
+    i: IntegrationEntity,
+    type: IntegrationEvent['type'],
+    actor: ActorKeyId,
+    changes: Record<string, unknown>,
+    tx: Parameters<IntegrationEventsRepository['append']>[1],
+  ): Promise<void> {
+    return this.events.append(
+      { integrationId: i.id, integrationKey: i.key, type, actorKeyId: actor, changes },
+      tx,
+    );
   }
 
   async credentials(id: string): Promise<IntegrationCredentials> {
