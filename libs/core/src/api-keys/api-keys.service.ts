@@ -20,6 +20,8 @@ export interface ApiKeysCacheOptions {
   maxEntries: number;
   /** How often the set of keys made by earlier versions is re-read (only when such a value is presented). */
   legacyReloadMs: number;
+  /** The clock, in milliseconds (tests pass a fake one). */
+  now: () => number;
 }
 
 const DEFAULTS: ApiKeysCacheOptions = {
@@ -27,6 +29,7 @@ const DEFAULTS: ApiKeysCacheOptions = {
   unknownTtlMs: 60_000,
   maxEntries: 10_000,
   legacyReloadMs: 10 * 60_000,
+  now: () => performance.now(),
 };
 /** No key of ours, nor any bootstrap key an earlier version accepted in practice, is longer. */
 const MAX_BEARER_LENGTH = 1024;
@@ -55,8 +58,10 @@ export class ApiKeysService {
     options: Partial<ApiKeysCacheOptions> = {},
   ) {
     this.options = { ...DEFAULTS, ...options };
-    this.known = new LRUCache({ max: this.options.maxEntries, ttl: this.options.knownTtlMs });
-    this.unknown = new LRUCache({ max: this.options.maxEntries, ttl: this.options.unknownTtlMs });
+    const { maxEntries: max, now } = this.options;
+    const perf = { now };
+    this.known = new LRUCache({ max, ttl: this.options.knownTtlMs, ttlResolution: 0, perf });
+    this.unknown = new LRUCache({ max, ttl: this.options.unknownTtlMs, ttlResolution: 0, perf });
   }
 
   async authenticate(rawKey: string): Promise<Principal | null> {
@@ -145,21 +150,24 @@ export class ApiKeysService {
 
   /** SHA-256 (base64) → id of the active keys stored by earlier versions, in whatever shape they had. */
   private async legacyHashes(): Promise<Map<string, string>> {
-    if (this.legacy && Date.now() - this.legacy.loadedAt < this.options.legacyReloadMs)
+    if (this.legacy && this.options.now() - this.legacy.loadedAt < this.options.legacyReloadMs)
       return this.legacy.hashes;
     this.legacyLoad ??= this.repo
       .listLegacyHashes()
       .then(
         (rows) => {
           const hashes = new Map(rows.map((r) => [r.keyHash.toString('base64'), r.id]));
-          this.legacy = { hashes, loadedAt: Date.now() };
+          this.legacy = { hashes, loadedAt: this.options.now() };
           return hashes;
         },
         () => {
           // The database is down: keep what we knew and try again in a few seconds, so a flood of made-up
           // values does not become a flood of failing queries.
           const hashes = this.legacy?.hashes ?? new Map<string, string>();
-          this.legacy = { hashes, loadedAt: Date.now() - this.options.legacyReloadMs + LEGACY_RETRY_MS };
+          this.legacy = {
+            hashes,
+            loadedAt: this.options.now() - this.options.legacyReloadMs + LEGACY_RETRY_MS,
+          };
           return hashes;
         },
       )
