@@ -24,7 +24,10 @@ export async function createApiApp(
     bufferLogs: options.bufferLogs ?? true,
   });
   app.useLogger(app.get(Logger));
-  app.getHttpAdapter().getInstance().addHook('onRequest', refuseMalformedQuery);
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', refuseMalformedQuery);
+  // Bodies are JSON only: a text/plain body answers 415, not a validation error about its fields.
+  fastify.removeContentTypeParser('text/plain');
   app.useGlobalPipes(new UnsafeInputPipe(), vaultValidationPipe());
   app.enableShutdownHooks();
   const openapi = SwaggerModule.createDocument(
