@@ -22,14 +22,19 @@ export function bootstrapKey(config: VaultConfig, warn: (message: string) => voi
     );
     return key;
   }
-  mkdirSync(dirname(file), { recursive: true });
   const key = generateApiKey();
   try {
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, key + '\n', { flag: 'wx', mode: 0o600 });
   } catch (err) {
     // Another local process wrote it first: use that one.
     if ((err as { code?: string }).code === 'EEXIST') return bootstrapKey(config, warn);
-    throw err;
+    // A read-only directory (e.g. a container): start without a bootstrap key rather than not at all.
+    warn(
+      `BOOTSTRAP_API_KEY is not set and ${config.BOOTSTRAP_API_KEY_FILE} cannot be written ` +
+        `(${(err as { code?: string }).code ?? 'error'}): no admin key was created; use npm run cli -- create-api-key`,
+    );
+    return undefined;
   }
   warn(
     `BOOTSTRAP_API_KEY is not set: GENERATED a development admin API key into ${config.BOOTSTRAP_API_KEY_FILE} ` +
