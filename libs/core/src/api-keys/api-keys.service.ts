@@ -66,9 +66,12 @@ export class ApiKeysService {
 
   async authenticate(rawKey: string): Promise<Principal | null> {
     if (rawKey.length > MAX_BEARER_LENGTH) return null;
+    const wellFormed = isWellFormedApiKey(rawKey);
+    const legacy = wellFormed ? null : await this.legacyHashes();
+    if (legacy?.size === 0) return null;
     const hash = hashApiKey(rawKey);
     const id = hash.toString('base64');
-    if (!isWellFormedApiKey(rawKey) && !(await this.legacyHashes()).has(id)) return null;
+    if (legacy && !legacy.has(id)) return null;
     const hit = this.known.get(id);
     if (hit) return hit;
     if (this.unknown.has(id)) return null;
