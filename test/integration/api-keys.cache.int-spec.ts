@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ApiKeysService, generateApiKey, hashApiKey } from '@vault/core';
-import { ApiKeysRepository, dataSourceOptions } from '@vault/persistence';
-import { DataSource } from 'typeorm';
+import { ApiKeysRepository, Database } from '@vault/persistence';
 import { createTestDatabase, type TestDatabase } from '../utils/database';
 import { startPgStatementCounter, type PgStatementCounter } from '../utils/pg-statement-counter';
 import { query } from '../utils/refresh-fixtures';
@@ -13,11 +12,11 @@ import { query } from '../utils/refresh-fixtures';
 describe('API key authentication: what a bearer value costs (real PostgreSQL, fake clock)', () => {
   let db: TestDatabase;
   let counter: PgStatementCounter;
-  let ds: DataSource;
+  let database: Database;
   let clock = 1_000_000; // lru-cache treats a start time of 0 as "no TTL"
   const now = (): number => clock;
   const service = (options: Partial<ConstructorParameters<typeof ApiKeysService>[1]> = {}) =>
-    new ApiKeysService(new ApiKeysRepository(ds), { now, ...options });
+    new ApiKeysService(new ApiKeysRepository(database), { now, ...options });
   /** Statements the callback makes the service run. */
   async function cost(fn: () => Promise<unknown>): Promise<number> {
     const before = counter.statements();
@@ -28,10 +27,10 @@ describe('API key authentication: what a bearer value costs (real PostgreSQL, fa
   beforeAll(async () => {
     db = await createTestDatabase();
     counter = await startPgStatementCounter();
-    ds = await new DataSource(dataSourceOptions(counter.url(db.url), 4)).initialize();
+    database = Database.connect({ url: counter.url(db.url), poolSize: 4 });
   });
   afterAll(async () => {
-    await ds?.destroy();
+    await database?.close();
     await counter?.close();
     await db?.drop();
   });

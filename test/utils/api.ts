@@ -21,10 +21,20 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-/** Boots the real API module graph against its own database and Redis prefix, on Fastify's inject. */
-export async function startTestApi(overrides: Record<string, string> = {}): Promise<TestApi> {
+/**
+ * Boots the real API module graph against its own database and Redis prefix, on Fastify's inject.
+ * `databaseUrl` lets the API reach the (already migrated) database another way, e.g. through a TCP proxy.
+ */
+export async function startTestApi(
+  overrides: Record<string, string> = {},
+  options: { databaseUrl?: (url: string) => string } = {},
+): Promise<TestApi> {
   const db = await createTestDatabase();
-  const config = testConfig({ DATABASE_URL: db.url, REDIS_PREFIX: testRedisPrefix(), ...overrides });
+  const config = testConfig({
+    DATABASE_URL: options.databaseUrl ? options.databaseUrl(db.url) : db.url,
+    REDIS_PREFIX: testRedisPrefix(),
+    ...overrides,
+  });
   const { app, openapi } = await createApiApp(config, { bufferLogs: false });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

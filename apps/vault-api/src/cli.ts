@@ -6,11 +6,10 @@ import {
   API_KEY_SCOPES,
   ApiKeysRepository,
   DataKeysRepository,
-  dataSourceOptions,
+  Database,
   migrateDatabase,
   type ApiKeyScope,
 } from '@vault/persistence';
-import { DataSource } from 'typeorm';
 
 const USAGE = `usage:
   vault migrate
@@ -34,13 +33,17 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'rewrap-data-keys') {
     await migrateDatabase(config.DATABASE_URL);
-    const ds = await new DataSource(dataSourceOptions(config.DATABASE_URL, 1)).initialize();
+    const db = Database.connect({
+      url: config.DATABASE_URL,
+      poolSize: 1,
+      applicationName: 'credential-vault/cli',
+    });
     try {
       const metrics = new MetricsService('vault-cli');
       const kms = createKmsDriver(config, metrics, (m) => console.error(m));
       const cipher = new EnvelopeCipher(
         kms,
-        new DataKeysRepository(ds),
+        new DataKeysRepository(db),
         {
           dataKeyMaxAgeMs: config.DATA_KEY_MAX_AGE_SECONDS * 1000,
           dataKeyMaxUses: config.DATA_KEY_MAX_USES,
@@ -51,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
       );
       console.log(`re-wrapped ${await cipher.rewrapDataKeys()} data key(s) under the current KMS key`);
     } finally {
-      await ds.destroy();
+      await db.close();
     }
     return 0;
   }
@@ -67,9 +70,13 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     await migrateDatabase(config.DATABASE_URL);
-    const ds = await new DataSource(dataSourceOptions(config.DATABASE_URL, 1)).initialize();
+    const db = Database.connect({
+      url: config.DATABASE_URL,
+      poolSize: 1,
+      applicationName: 'credential-vault/cli',
+    });
     try {
-      const { key, record } = await new ApiKeysService(new ApiKeysRepository(ds)).create({
+      const { key, record } = await new ApiKeysService(new ApiKeysRepository(db)).create({
         name: values.name,
         scopes: scopes as ApiKeyScope[],
         tenantId: values.tenant ?? null,
@@ -85,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
       );
       console.error('The key is shown once; it is stored only hashed.');
     } finally {
-      await ds.destroy();
+      await db.close();
     }
     return 0;
   }

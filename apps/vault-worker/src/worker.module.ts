@@ -10,7 +10,7 @@ import {
   type RefreshJobSink,
   type VaultConfig,
 } from '@vault/core';
-import { RefreshRepository } from '@vault/persistence';
+import { RefreshScheduleRepository } from '@vault/persistence';
 import { LoggerModule } from 'nestjs-pino';
 import { RefreshProcessor } from './processors/refresh.processor';
 import { WebhookProcessor } from './processors/webhook.processor';
@@ -31,9 +31,9 @@ export class WorkerModule {
       providers: [
         {
           provide: SweepService,
-          useFactory: (repo: RefreshRepository, queue: RefreshJobSink) =>
+          useFactory: (repo: RefreshScheduleRepository, queue: RefreshJobSink) =>
             new SweepService(repo, queue, config),
-          inject: [RefreshRepository, getQueueToken(REFRESH_QUEUE)],
+          inject: [RefreshScheduleRepository, getQueueToken(REFRESH_QUEUE)],
         },
         RefreshProcessor,
         WebhookProcessor,

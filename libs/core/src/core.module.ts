@@ -6,14 +6,16 @@ import {
   ApiKeysRepository,
   ConnectionsRepository,
   DataKeysRepository,
+  Database,
   EventsRepository,
   IntegrationEventsRepository,
   IntegrationsRepository,
   PersistenceModule,
+  RefreshAttemptsRepository,
   RefreshRepository,
+  RefreshScheduleRepository,
 } from '@vault/persistence';
 import { ProviderRegistry, createDefaultRegistry } from '@vault/providers';
-import { DataSource } from 'typeorm';
 import { ApiKeysService } from './api-keys/api-keys.service';
 import { VAULT_CONFIG, type VaultConfig } from './config/vault-config';
 import { ConnectionsService } from './connections/connections.service';
@@ -50,7 +52,12 @@ export class CoreModule {
       module: CoreModule,
       global: true,
       imports: [
-        PersistenceModule.forRoot({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }),
+        PersistenceModule.forRoot({
+          url: config.DATABASE_URL,
+          poolSize: config.DATABASE_POOL_SIZE,
+          connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+          applicationName: `credential-vault/${options.processName}`,
+        }),
         BullModule.forRoot({
           connection: bullConnection(config.REDIS_URL),
           prefix: `${config.REDIS_PREFIX}:bull`,
@@ -87,9 +94,9 @@ export class CoreModule {
         RedisCloser,
         {
           provide: ReadinessChecks,
-          useFactory: (ds: DataSource, redis: RedisService, cipher: EnvelopeCipher) =>
-            new ReadinessChecks(ds, redis, cipher),
-          inject: [DataSource, RedisService, EnvelopeCipher],
+          useFactory: (db: Database, redis: RedisService, cipher: EnvelopeCipher) =>
+            new ReadinessChecks(db, redis, cipher),
+          inject: [Database, RedisService, EnvelopeCipher],
         },
         {
           provide: ApiKeysService,
@@ -101,15 +108,15 @@ export class CoreModule {
           useFactory: (
             repo: IntegrationsRepository,
             cipher: EnvelopeCipher,
-            ds: DataSource,
+            db: Database,
             events: IntegrationEventsRepository,
-          ) => new IntegrationsService(repo, cipher, ds, events),
-          inject: [IntegrationsRepository, EnvelopeCipher, DataSource, IntegrationEventsRepository],
+          ) => new IntegrationsService(repo, cipher, db, events),
+          inject: [IntegrationsRepository, EnvelopeCipher, Database, IntegrationEventsRepository],
         },
         {
           provide: ConnectionsService,
           useFactory: (
-            ds: DataSource,
+            db: Database,
             connections: ConnectionsRepository,
             events: EventsRepository,
             integrations: IntegrationsService,
@@ -117,7 +124,7 @@ export class CoreModule {
             providers: ProviderRegistry,
           ) =>
             new ConnectionsService(
-              ds,
+              db,
               connections,
               events,
               integrations,
@@ -126,7 +133,7 @@ export class CoreModule {
               config.REFRESH_MARGIN_SECONDS,
             ),
           inject: [
-            DataSource,
+            Database,
             ConnectionsRepository,
             EventsRepository,
             IntegrationsService,
@@ -143,15 +150,34 @@ export class CoreModule {
           provide: RefreshService,
           useFactory: (
             repo: RefreshRepository,
+            attempts: RefreshAttemptsRepository,
+            schedule: RefreshScheduleRepository,
+            integrations: IntegrationsRepository,
             connections: ConnectionsRepository,
             cipher: EnvelopeCipher,
             providers: ProviderRegistry,
             redis: RedisService,
             metrics: MetricsService,
             webhooks: WebhookNotifier,
-          ) => new RefreshService(repo, connections, cipher, providers, redis, metrics, config, webhooks),
+          ) =>
+            new RefreshService(
+              repo,
+              attempts,
+              schedule,
+              integrations,
+              connections,
+              cipher,
+              providers,
+              redis,
+              metrics,
+              config,
+              webhooks,
+            ),
           inject: [
             RefreshRepository,
+            RefreshAttemptsRepository,
+            RefreshScheduleRepository,
+            IntegrationsRepository,
             ConnectionsRepository,
             EnvelopeCipher,
             ProviderRegistry,

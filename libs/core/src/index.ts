@@ -1,5 +1,6 @@
 export * from './config/vault-config';
 export * from './errors/vault-error';
+export * from './errors/unavailable';
 export * from './metrics/metrics.service';
 export * from './crypto/aad';
 export * from './crypto/kms.factory';

@@ -5,6 +5,8 @@ import { ConnectionEventEntity } from './entities/connection-event.entity';
 import { ConnectionEntity } from './entities/connection.entity';
 import { DataKeyEntity } from './entities/data-key.entity';
 import { IntegrationEntity } from './entities/integration.entity';
+import { IntegrationEventEntity } from './entities/integration-event.entity';
+import { RefreshAttemptEntity } from './entities/refresh-attempt.entity';
 import { InitialSchema1732280000000 } from './migrations/1732280000000-initial-schema';
 import { RefreshEngine1732290000000 } from './migrations/1732290000000-refresh-engine';
 import { AccessControl1732330000000 } from './migrations/1732330000000-access-control';
@@ -16,6 +18,8 @@ export const ENTITIES = [
   DataKeyEntity,
   ApiKeyEntity,
   ConnectionEventEntity,
+  RefreshAttemptEntity,
+  IntegrationEventEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1732280000000,
@@ -26,6 +30,10 @@ export const MIGRATIONS = [
 /** Arbitrary constant shared by every process of the vault: the key of the migration advisory lock. */
 const MIGRATION_LOCK_KEY = 727_001;
 
+/**
+ * TypeORM runs the migrations (and describes the schema with the entities); it is not used at runtime, where
+ * the repositories go through `Database`.
+ */
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
   return {
     type: 'postgres',

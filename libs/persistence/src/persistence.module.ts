@@ -1,16 +1,16 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from './data-source';
+import { Database, type DatabaseOptions } from './database/database';
 import { ApiKeysRepository } from './repositories/api-keys.repository';
 import { ConnectionsRepository } from './repositories/connections.repository';
 import { DataKeysRepository } from './repositories/data-keys.repository';
 import { EventsRepository } from './repositories/events.repository';
 import { IntegrationEventsRepository } from './repositories/integration-events.repository';
 import { IntegrationsRepository } from './repositories/integrations.repository';
+import { RefreshAttemptsRepository } from './repositories/refresh-attempts.repository';
+import { RefreshScheduleRepository } from './repositories/refresh-schedule.repository';
 import { RefreshRepository } from './repositories/refresh.repository';
 
-const REPOSITORIES = [
+export const REPOSITORIES = [
   IntegrationsRepository,
   IntegrationEventsRepository,
   ConnectionsRepository,
@@ -18,22 +18,26 @@ const REPOSITORIES = [
   EventsRepository,
   DataKeysRepository,
   RefreshRepository,
+  RefreshAttemptsRepository,
+  RefreshScheduleRepository,
 ] as const;
 
-/** TypeORM over PostgreSQL and the repositories: the only code that touches TypeORM. */
+/** The database (persistence's own pg pool, closed at shutdown) and the repositories over it. */
 @Module({})
 export class PersistenceModule {
-  static forRoot(options: { databaseUrl: string; poolSize?: number }): DynamicModule {
+  static forRoot(options: DatabaseOptions): DynamicModule {
     return {
       module: PersistenceModule,
       global: true,
-      imports: [TypeOrmModule.forRoot(dataSourceOptions(options.databaseUrl, options.poolSize))],
-      providers: REPOSITORIES.map((Repo) => ({
-        provide: Repo,
-        useFactory: (ds: DataSource) => new Repo(ds),
-        inject: [DataSource],
-      })),
-      exports: [...REPOSITORIES],
+      providers: [
+        { provide: Database, useFactory: () => Database.connect(options) },
+        ...REPOSITORIES.map((Repo) => ({
+          provide: Repo,
+          useFactory: (db: Database) => new Repo(db),
+          inject: [Database],
+        })),
+      ],
+      exports: [Database, ...REPOSITORIES],
     };
   }
 }

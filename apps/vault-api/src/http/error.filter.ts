@@ -1,5 +1,5 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { VaultError, type VaultErrorCode } from '@vault/core';
+import { VaultError, dependencyOutage, type VaultErrorCode } from '@vault/core';
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 
@@ -20,6 +20,7 @@ export const STATUS_OF: Record<VaultErrorCode, number> = {
   headers_too_large: 431,
   request_timeout: 408,
   provider_unavailable: 503,
+  unavailable: 503,
   internal_error: 500,
 };
 
@@ -66,6 +67,11 @@ export class VaultErrorFilter implements ExceptionFilter {
   }
 
   private toAnswer(exception: unknown): { status: number; body: Record<string, unknown> } {
+    const outage = dependencyOutage(exception);
+    if (outage) {
+      this.logger.warn({ err: exception }, outage.message);
+      exception = outage;
+    }
     if (exception instanceof VaultError) {
       return {
         status: STATUS_OF[exception.code],

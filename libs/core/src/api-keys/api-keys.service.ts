@@ -1,6 +1,12 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { API_KEY_SCOPES, ApiKeysRepository, type ApiKeyEntity, type ApiKeyScope } from '@vault/persistence';
+import {
+  API_KEY_SCOPES,
+  ApiKeysRepository,
+  UniqueViolation,
+  type ApiKeyEntity,
+  type ApiKeyScope,
+} from '@vault/persistence';
 import { decodeCursor, encodeCursor } from '../connections/cursor';
 import { VaultError } from '../errors/vault-error';
 import { generateApiKey, hashApiKey, isWellFormedApiKey } from './key-format';
@@ -106,7 +112,7 @@ export class ApiKeysService {
       await this.insert(key, { name: 'bootstrap', scopes: [...API_KEY_SCOPES], tenantId: null });
     } catch (err) {
       // Another process inserted it at the same moment (unique hash).
-      if ((err as { code?: string }).code === '23505') return false;
+      if (err instanceof UniqueViolation) return false;
       throw err;
     }
     return true;

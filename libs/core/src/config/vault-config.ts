@@ -53,6 +53,11 @@ const envShape = z.object({
   BODY_LIMIT_BYTES: positiveInt.default(64 * 1024),
   /** Extension: PostgreSQL pool size per process. */
   DATABASE_POOL_SIZE: positiveInt.default(10),
+  /**
+   * Extension: how long opening a PostgreSQL connection may take before the answer is 503 `unavailable`, so
+   * an unreachable database fails fast.
+   */
+  DATABASE_CONNECT_TIMEOUT_MS: positiveInt.default(5000),
   /** Extension: a data key seals records for at most this long, then a new one is generated. */
   DATA_KEY_MAX_AGE_SECONDS: positiveInt.default(7 * 24 * 3600),
   /** Extension: a data key seals at most this many records per process. */

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { EnvelopeCipher } from '@vault/crypto';
 import {
-  ConnectionsRepository,
-  EventsRepository,
+  ForeignKeyViolation,
+  UniqueViolation,
+  type ConnectionsRepository,
+  type Database,
+  type EventsRepository,
   type ConnectionEventEntity,
   type ConnectionStatus,
   type ConnectionView,
   type TenantScope,
 } from '@vault/persistence';
 import { CATALOGUE, resolveEndpoints, type ProviderName, type ProviderRegistry } from '@vault/providers';
-import type { DataSource } from 'typeorm';
 import { aad } from '../crypto/aad';
 import { VaultError } from '../errors/vault-error';
 import type { IntegrationsService } from '../integrations/integrations.service';
@@ -42,7 +44,7 @@ export type ProviderRevocation = 'revoked' | 'not_supported' | 'failed';
 
 export class ConnectionsService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly db: Database,
     private readonly connections: ConnectionsRepository,
     private readonly eventsRepo: EventsRepository,
     private readonly integrations: IntegrationsService,
@@ -69,7 +71,7 @@ export class ConnectionsService {
       input,
     );
     try {
-      await this.dataSource.transaction(async (tx) => {
+      await this.db.transaction(async (tx) => {
         await this.connections.insert(
           {
             id,
@@ -94,13 +96,16 @@ export class ConnectionsService {
         );
       });
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') {
+      if (err instanceof UniqueViolation) {
         throw new VaultError(
           'connection_exists',
           'a connection with this integration, tenant_id and external_id exists; replace its grant instead',
           { integration: input.integration, tenant_id: input.tenantId, external_id: input.externalId },
         );
       }
+      // The integration was deleted between our read and the insert.
+      if (err instanceof ForeignKeyViolation)
+        throw VaultError.validation('integration', 'no integration has this key');
       throw err;
     }
     return this.get(scope, id);
@@ -148,7 +153,7 @@ export class ConnectionsService {
       (await this.integrations.getById(current.integrationId)).refreshMarginSeconds,
       input,
     );
-    await this.dataSource.transaction(async (tx) => {
+    await this.db.transaction(async (tx) => {
       if (!(await this.connections.replaceGrant(scope, id, grant, tx)))
         throw VaultError.notFound('connection');
       await this.eventsRepo.append(

@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'headers_too_large',
   'request_timeout',
   'provider_unavailable',
+  'unavailable',
   'internal_error',
 ] as const;
 export type VaultErrorCode = (typeof ERROR_CODES)[number];

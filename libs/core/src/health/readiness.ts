@@ -1,5 +1,5 @@
 import type { EnvelopeCipher } from '@vault/crypto';
-import type { DataSource } from 'typeorm';
+import type { Database } from '@vault/persistence';
 import type { RedisService } from '../redis/redis.service';
 
 export type DependencyName = 'postgres' | 'redis' | 'kms';
@@ -12,7 +12,7 @@ export class ReadinessChecks {
   private kmsOkUntil = 0;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly db: Database,
     private readonly redis: RedisService,
     private readonly cipher: EnvelopeCipher,
   ) {}
@@ -24,7 +24,7 @@ export class ReadinessChecks {
   private async run(name: DependencyName): Promise<void> {
     switch (name) {
       case 'postgres':
-        await this.dataSource.query('SELECT 1');
+        await this.db.ping();
         return;
       case 'redis':
         await this.redis.ping();

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { EnvelopeCipher } from '@vault/crypto';
 import {
+  ForeignKeyViolation,
   IntegrationEventsRepository,
   IntegrationsRepository,
+  UniqueViolation,
+  type Database,
   type IntegrationEntity,
   type IntegrationEvent,
+  type Queryable,
 } from '@vault/persistence';
 import { CATALOGUE, type ClientAuthMethod, type ProviderName } from '@vault/providers';
-import type { DataSource } from 'typeorm';
 import { decodeCursor, encodeCursor } from '../connections/cursor';
 import { aad } from '../crypto/aad';
 import { VaultError } from '../errors/vault-error';
@@ -42,7 +45,7 @@ export class IntegrationsService {
   constructor(
     private readonly repo: IntegrationsRepository,
     private readonly cipher: EnvelopeCipher,
-    private readonly dataSource: DataSource,
+    private readonly db: Database,
     private readonly events: IntegrationEventsRepository,
   ) {}
 
@@ -63,7 +66,7 @@ export class IntegrationsService {
     const id = randomUUID();
     const clientSecretSealed = await this.cipher.seal(input.clientSecret, aad.integration(id));
     try {
-      return await this.dataSource.transaction(async (tx) => {
+      return await this.db.transaction(async (tx) => {
         const created = await this.repo.insert(
           {
             id,
@@ -85,7 +88,7 @@ export class IntegrationsService {
         return created;
       });
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') {
+      if (err instanceof UniqueViolation) {
         throw new VaultError('integration_exists', `an integration with key ${input.key} exists`, {
           key: input.key,
         });
@@ -173,7 +176,7 @@ export class IntegrationsService {
     if (patch.clientSecret !== undefined) {
       changes.clientSecretSealed = await this.cipher.seal(patch.clientSecret, aad.integration(before.id));
     }
-    await this.dataSource.transaction(async (tx) => {
+    await this.db.transaction(async (tx) => {
       // Locked so the recorded old values are the ones this change replaces.
       const current = await this.repo.findByKeyForUpdate(key, tx);
       if (!current || current.id !== before.id) throw VaultError.notFound('integration');
@@ -187,21 +190,25 @@ export class IntegrationsService {
 
   async delete(key: string, actor: ActorKeyId = null): Promise<void> {
     const current = await this.get(key);
-    const count = await this.repo.countConnections(current.id);
-    if (count > 0) {
-      throw new VaultError(
+    const inUse = (count: number) =>
+      new VaultError(
         'integration_in_use',
         `integration ${key} still has ${count} connection(s); delete them first`,
-        {
-          connections: count,
-        },
+        { connections: count },
       );
+    const count = await this.repo.countConnections(current.id);
+    if (count > 0) throw inUse(count);
+    try {
+      await this.db.transaction(async (tx) => {
+        if (await this.repo.delete(current.id, tx)) {
+          await this.record(current, 'deleted', actor, snapshot(current), tx);
+        }
+      });
+    } catch (err) {
+      // A connection was imported between the count and the delete (the foreign key refuses the delete).
+      if (err instanceof ForeignKeyViolation) throw inUse(await this.repo.countConnections(current.id));
+      throw err;
     }
-    await this.dataSource.transaction(async (tx) => {
-      if (await this.repo.delete(current.id, tx)) {
-        await this.record(current, 'deleted', actor, snapshot(current), tx);
-      }
-    });
   }
 
   private record(
@@ -209,7 +216,7 @@ export class IntegrationsService {
     type: IntegrationEvent['type'],
     actor: ActorKeyId,
     changes: Record<string, unknown>,
-    tx: Parameters<IntegrationEventsRepository['append']>[1],
+    tx: Queryable,
   ): Promise<void> {
     return this.events.append(
       { integrationId: i.id, integrationKey: i.key, type, actorKeyId: actor, changes },

@@ -5,7 +5,10 @@ import type {
   ConnectionLastError,
   ConnectionStatus,
   ConnectionsRepository,
+  IntegrationsRepository,
+  RefreshAttemptsRepository,
   RefreshRepository,
+  RefreshScheduleRepository,
   RefreshRow,
   RefreshSuccess,
   RefreshTrigger,
@@ -112,6 +115,9 @@ export class RefreshService implements OnDemandRefresher {
 
   constructor(
     private readonly repo: RefreshRepository,
+    private readonly attempts: RefreshAttemptsRepository,
+    private readonly schedule: RefreshScheduleRepository,
+    private readonly integrations: IntegrationsRepository,
     private readonly connections: ConnectionsRepository,
     private readonly cipher: EnvelopeCipher,
     private readonly providers: ProviderRegistry,
@@ -230,7 +236,7 @@ export class RefreshService implements OnDemandRefresher {
     const row = await this.mustLoad(lock.name);
     const plan = await this.plan(row, trigger, minTtlSeconds, lock);
     if ('done' in plan) return plan.done;
-    await this.repo.startAttempts([plan.call.attempt]);
+    await this.attempts.start([plan.call.attempt]);
     const result = await this.execute(plan.call);
     if (!result.ok) return this.recordFailure(row, plan.call.attempt.id, trigger, result.failure);
     const { write, report } = await this.success(plan.call, result.tokens);
@@ -269,7 +275,7 @@ export class RefreshService implements OnDemandRefresher {
         if ('done' in plan) reports.set(row.id, plan.done);
         else planned.push(plan.call);
       }
-      await this.repo.startAttempts(planned.map((p) => p.attempt));
+      await this.attempts.start(planned.map((p) => p.attempt));
       const results = await Promise.all(planned.map((p) => this.execute(p)));
       const writes: { call: Planned; write: RefreshSuccess }[] = [];
       await Promise.all(
@@ -497,9 +503,9 @@ export class RefreshService implements OnDemandRefresher {
 
   /** Attempts left open by a process that died after calling the provider: visible, closed, not looped on. */
   private async recoverInterruptedAttempts(row: RefreshRow): Promise<void> {
-    const open = await this.repo.openAttempts(row.id);
+    const open = await this.attempts.open(row.id);
     for (const a of open) {
-      await this.repo.finishAttempt(a.id, 'interrupted');
+      await this.attempts.finish(a.id, 'interrupted');
       this.logger.warn(
         {
           connectionId: row.id,
@@ -546,7 +552,7 @@ export class RefreshService implements OnDemandRefresher {
     waitSeconds: number,
   ): Promise<RefreshReport> {
     if (trigger === 'scheduled') {
-      await this.repo.reschedule(row.id, row.version, new Date(Date.now() + waitSeconds * 1000));
+      await this.schedule.reschedule(row.id, row.version, new Date(Date.now() + waitSeconds * 1000));
     }
     return this.reportFromRow(row, failure.class, false, waitSeconds);
   }
@@ -585,7 +591,7 @@ export class RefreshService implements OnDemandRefresher {
       // A refresh token that changed while we called the provider means we lost a race, not the grant.
       const current = await this.mustLoad(row.id);
       if (current.version !== row.version) {
-        if (attemptId) await this.repo.finishAttempt(attemptId, 'race_lost');
+        if (attemptId) await this.attempts.finish(attemptId, 'race_lost');
         this.logger.warn(
           { connectionId: row.id },
           'invalid_grant after the grant changed meanwhile: a lost race, not flagged',
@@ -636,7 +642,7 @@ export class RefreshService implements OnDemandRefresher {
     }
     if (failure.class === 'integration_error') {
       const reason = failure.subCode ? `${failure.code}:${failure.subCode}` : failure.code;
-      if (await this.repo.rejectIntegration(row.integration.id, reason)) {
+      if (await this.integrations.markCredentialsRejected(row.integration.id, reason)) {
         this.logger.error(
           { integration: row.integration.key, reason },
           'the provider rejected the integration credentials',

@@ -1,5 +1,5 @@
 import type { JobsOptions } from 'bullmq';
-import type { RefreshRepository } from '@vault/persistence';
+import type { RefreshScheduleRepository } from '@vault/persistence';
 import type { VaultConfig } from '../config/vault-config';
 import { refreshJobId, type RefreshJob } from '../jobs/queues';
 import { earlyWindowMs } from './schedule';
@@ -21,7 +21,7 @@ export class SweepService {
   private running = false;
 
   constructor(
-    private readonly repo: RefreshRepository,
+    private readonly repo: RefreshScheduleRepository,
     private readonly queue: RefreshJobSink,
     private readonly config: VaultConfig,
   ) {}

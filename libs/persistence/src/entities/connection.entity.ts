@@ -79,6 +79,10 @@ export class ConnectionEntity {
   @Column('timestamptz', { name: 'refresh_token_expires_at', nullable: true })
   refreshTokenExpiresAt: Date | null;
 
+  /** Lease of the sweep that claimed this connection's due refresh; claimable again once it has passed. */
+  @Column('timestamptz', { name: 'refresh_claimed_until', nullable: true })
+  refreshClaimedUntil: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -1,10 +1,5 @@
-import type { DataSource, EntityManager } from 'typeorm';
-import {
-  ConnectionEntity,
-  type ConnectionLastError,
-  type ConnectionStatus,
-} from '../entities/connection.entity';
-import { pgPool, prepared } from '../pg';
+import type { Database, Queryable, Row } from '../database/database';
+import type { ConnectionLastError, ConnectionStatus } from '../entities/connection.entity';
 import type { TenantScope } from './tenant-scope';
 
 /** Connection metadata joined with its integration's key and provider; never a secret. */
@@ -87,20 +82,40 @@ const VIEW_COLUMNS = `
   c.created_at, c.updated_at,
   to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
 
-type Row = Record<string, unknown>;
-
 const TOKEN_ROW_SQL = `SELECT id, tenant_id, status, status_reason, access_token_sealed, access_token_expires_at, token_type, scopes
   FROM connections WHERE id = $1`;
 
 export class ConnectionsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly db: Database) {}
 
-  async insert(row: NewConnection, manager: EntityManager = this.dataSource.manager): Promise<void> {
-    await manager.getRepository(ConnectionEntity).insert(row);
+  /** Inserts a connection; `tx` puts it in the caller's transaction. */
+  async insert(row: NewConnection, tx: Queryable = this.db): Promise<void> {
+    await tx.execute(
+      `INSERT INTO connections (id, integration_id, tenant_id, external_id, end_user_id, status,
+         refresh_token_sealed, access_token_sealed, access_token_expires_at, token_type, scopes, metadata,
+         next_refresh_at, refresh_token_expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+      [
+        row.id,
+        row.integrationId,
+        row.tenantId,
+        row.externalId,
+        row.endUserId,
+        row.status,
+        row.refreshTokenSealed,
+        row.accessTokenSealed,
+        row.accessTokenExpiresAt,
+        row.tokenType,
+        row.scopes,
+        row.metadata,
+        row.nextRefreshAt,
+        row.refreshTokenExpiresAt,
+      ],
+    );
   }
 
   async findView(scope: TenantScope, id: string): Promise<ConnectionView | null> {
-    const rows: Row[] = await this.dataSource.query(
+    const rows = await this.db.query(
       `SELECT ${VIEW_COLUMNS} FROM connections c JOIN integrations i ON i.id = c.integration_id
        WHERE c.id = $1 AND ($2::text IS NULL OR c.tenant_id = $2)`,
       [id, scope.tenantId],
@@ -109,12 +124,11 @@ export class ConnectionsRepository {
   }
 
   /**
-   * The hot path: one primary-key read, no join, as a named prepared statement straight on the driver's pg
-   * pool (TypeORM's per-query runner and re-parsing cost more than the read itself). Tenant checks are the
-   * caller's (it has the row).
+   * The hot path: one primary-key read, no join, as a named prepared statement on the pool (one round trip,
+   * no re-parsing). Tenant checks are the caller's (it has the row).
    */
   async findTokenRow(id: string): Promise<TokenRow | null> {
-    const [r] = await prepared<Row>(pgPool(this.dataSource), 'vault_token_row', TOKEN_ROW_SQL, [id]);
+    const [r] = await this.db.prepared('vault_token_row', TOKEN_ROW_SQL, [id]);
     if (!r) return null;
     return {
       id: r.id as string,
@@ -150,7 +164,7 @@ export class ConnectionsRepository {
       where.push(`(c.created_at, c.id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
     params.push(limit);
-    const rows: Row[] = await this.dataSource.query(
+    const rows = await this.db.query(
       `SELECT ${VIEW_COLUMNS} FROM connections c JOIN integrations i ON i.id = c.integration_id
        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY c.created_at, c.id LIMIT $${params.length}`,
@@ -164,14 +178,14 @@ export class ConnectionsRepository {
     scope: TenantScope,
     id: string,
     grant: GrantReplacement,
-    manager: EntityManager = this.dataSource.manager,
+    tx: Queryable = this.db,
   ): Promise<boolean> {
-    const rows: unknown[] = await manager.query(
+    const changed = await tx.execute(
       `UPDATE connections SET refresh_token_sealed = $3, access_token_sealed = $4, access_token_expires_at = $5,
          token_type = $6, scopes = $7, next_refresh_at = $8, refresh_token_expires_at = $9,
          status = 'active', status_reason = NULL, refresh_failures = 0, last_error = NULL,
          version = version + 1, updated_at = now()
-       WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2) RETURNING id`,
+       WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)`,
       [
         id,
         scope.tenantId,
@@ -184,7 +198,7 @@ export class ConnectionsRepository {
         grant.refreshTokenExpiresAt,
       ],
     );
-    return firstRows(rows).length > 0;
+    return changed > 0;
   }
 
   /** Sealed refresh token of a connection (for revocation at delete time). */
@@ -192,7 +206,7 @@ export class ConnectionsRepository {
     scope: TenantScope,
     id: string,
   ): Promise<{ sealed: Buffer; integrationId: string } | null> {
-    const rows: Row[] = await this.dataSource.query(
+    const rows = await this.db.query(
       `SELECT refresh_token_sealed, integration_id FROM connections
        WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)`,
       [id, scope.tenantId],
@@ -202,18 +216,18 @@ export class ConnectionsRepository {
   }
 
   async delete(scope: TenantScope, id: string): Promise<boolean> {
-    const res = await pgPool(this.dataSource).query(
+    const deleted = await this.db.execute(
       `DELETE FROM connections WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)`,
       [id, scope.tenantId],
     );
-    return (res.rowCount ?? 0) > 0;
+    return deleted > 0;
   }
 
   /** Counts by status × integration (and provider), for dashboards and the connections gauge. */
   async countByStatus(
     scope: TenantScope,
   ): Promise<{ status: ConnectionStatus; integrationKey: string; provider: string; count: number }[]> {
-    const rows: Row[] = await this.dataSource.query(
+    const rows = await this.db.query(
       `SELECT c.status, i.key AS integration_key, i.provider, count(*)::int AS count
        FROM connections c JOIN integrations i ON i.id = c.integration_id
        WHERE ($1::text IS NULL OR c.tenant_id = $1)
@@ -227,13 +241,6 @@ export class ConnectionsRepository {
       count: r.count as number,
     }));
   }
-}
-
-/** `UPDATE/DELETE ... RETURNING` through TypeORM's postgres driver answers `[rows, affected]`. */
-function firstRows(result: unknown[]): unknown[] {
-  if (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number')
-    return result[0] as unknown[];
-  return result;
 }
 
 function toView(r: Row): ConnectionView {

@@ -1,47 +1,52 @@
 import type { DataKeyRecord, DataKeyStore } from '@vault/crypto';
-import { IsNull, type DataSource, type Repository } from 'typeorm';
-import { DataKeyEntity } from '../entities/data-key.entity';
+import type { Database, Row } from '../database/database';
+
+const COLUMNS = 'id, kms_key_id, wrapped_key, created_at, retired_at';
 
 /** PostgreSQL-backed store of wrapped data keys for the envelope cipher. */
 export class DataKeysRepository implements DataKeyStore {
-  private readonly repo: Repository<DataKeyEntity>;
-
-  constructor(dataSource: DataSource) {
-    this.repo = dataSource.getRepository(DataKeyEntity);
-  }
+  constructor(private readonly db: Database) {}
 
   async findActive(): Promise<DataKeyRecord | null> {
-    const row = await this.repo.findOne({ where: { retiredAt: IsNull() }, order: { createdAt: 'DESC' } });
-    return row ? toRecord(row) : null;
+    const [r] = await this.db.query(
+      `SELECT ${COLUMNS} FROM data_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1`,
+    );
+    return r ? toRecord(r) : null;
   }
 
   async findById(id: string): Promise<DataKeyRecord | null> {
-    const row = await this.repo.findOneBy({ id });
-    return row ? toRecord(row) : null;
+    const [r] = await this.db.query(`SELECT ${COLUMNS} FROM data_keys WHERE id = $1`, [id]);
+    return r ? toRecord(r) : null;
   }
 
   async insert(record: { id: string; kmsKeyId: string; wrappedKey: Buffer }): Promise<DataKeyRecord> {
-    await this.repo.insert(record);
-    const row = await this.repo.findOneBy({ id: record.id });
-    if (!row) throw new Error('data key vanished after insert');
-    return toRecord(row);
+    const [r] = await this.db.query(
+      `INSERT INTO data_keys (id, kms_key_id, wrapped_key) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
+      [record.id, record.kmsKeyId, record.wrappedKey],
+    );
+    if (!r) throw new Error('data key vanished after insert');
+    return toRecord(r);
   }
 
   async listAll(): Promise<DataKeyRecord[]> {
-    return (await this.repo.find({ order: { createdAt: 'ASC' } })).map(toRecord);
+    return (await this.db.query(`SELECT ${COLUMNS} FROM data_keys ORDER BY created_at`)).map(toRecord);
   }
 
   async updateWrapping(id: string, kmsKeyId: string, wrappedKey: Buffer): Promise<void> {
-    await this.repo.update({ id }, { kmsKeyId, wrappedKey });
+    await this.db.execute(`UPDATE data_keys SET kms_key_id = $2, wrapped_key = $3 WHERE id = $1`, [
+      id,
+      kmsKeyId,
+      wrappedKey,
+    ]);
   }
 }
 
-function toRecord(row: DataKeyEntity): DataKeyRecord {
+function toRecord(r: Row): DataKeyRecord {
   return {
-    id: row.id,
-    kmsKeyId: row.kmsKeyId,
-    wrappedKey: row.wrappedKey,
-    createdAt: row.createdAt,
-    retiredAt: row.retiredAt,
+    id: r.id as string,
+    kmsKeyId: r.kms_key_id as string,
+    wrappedKey: r.wrapped_key as Buffer,
+    createdAt: r.created_at as Date,
+    retiredAt: r.retired_at as Date | null,
   };
 }

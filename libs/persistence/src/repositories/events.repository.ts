@@ -1,10 +1,10 @@
-import type { DataSource, EntityManager } from 'typeorm';
-import { pgPool } from '../pg';
-import { ConnectionEventEntity, type ConnectionEventType } from '../entities/connection-event.entity';
+import type { Database, Queryable, Row } from '../database/database';
+import type { ConnectionEventEntity, ConnectionEventType } from '../entities/connection-event.entity';
 
 export class EventsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly db: Database) {}
 
+  /** Appends an event; `tx` puts it in the caller's transaction. */
   async append(
     event: {
       connectionId: string;
@@ -12,21 +12,22 @@ export class EventsRepository {
       type: ConnectionEventType;
       detail?: Record<string, unknown>;
     },
-    manager: EntityManager = this.dataSource.manager,
+    tx: Queryable = this.db,
   ): Promise<void> {
-    await manager.getRepository(ConnectionEventEntity).insert({ ...event, detail: event.detail ?? {} });
+    await tx.execute(
+      `INSERT INTO connection_events (connection_id, tenant_id, type, detail) VALUES ($1, $2, $3, $4)`,
+      [event.connectionId, event.tenantId, event.type, event.detail ?? {}],
+    );
   }
 
   /** Newest first, keyset-paginated by id. */
   async list(connectionId: string, beforeId: string | null, limit: number): Promise<ConnectionEventEntity[]> {
-    const qb = this.dataSource
-      .getRepository(ConnectionEventEntity)
-      .createQueryBuilder('e')
-      .where('e.connection_id = :connectionId', { connectionId })
-      .orderBy('e.id', 'DESC')
-      .limit(limit);
-    if (beforeId !== null) qb.andWhere('e.id < :beforeId', { beforeId });
-    return qb.getMany();
+    const rows = await this.db.query(
+      `SELECT id, connection_id, tenant_id, type, detail, created_at FROM connection_events
+       WHERE connection_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3`,
+      [connectionId, beforeId, limit],
+    );
+    return rows.map(toEvent);
   }
 
   /** Failures over the last `seconds`, by event type and failure class. */
@@ -34,7 +35,7 @@ export class EventsRepository {
     tenantId: string | null,
     seconds: number,
   ): Promise<{ type: string; failureClass: string; count: number }[]> {
-    const rows: Record<string, unknown>[] = await this.dataSource.query(
+    const rows = await this.db.query(
       `SELECT type, coalesce(detail->>'class', '') AS failure_class, count(*)::int AS count
        FROM connection_events
        WHERE created_at > now() - make_interval(secs => $1) AND type IN ('refresh_failed', 'needs_reauth')
@@ -63,11 +64,22 @@ export class EventsRepository {
          SELECT id FROM refresh_attempts WHERE finished_at IS NOT NULL AND started_at < $1 LIMIT $2)`,
     ]) {
       for (;;) {
-        const n = (await pgPool(this.dataSource).query(sql, [before, batchSize])).rowCount ?? 0;
+        const n = await this.db.execute(sql, [before, batchSize]);
         total += n;
         if (n < batchSize) break;
       }
     }
     return total;
   }
+}
+
+function toEvent(r: Row): ConnectionEventEntity {
+  return {
+    id: r.id as string,
+    connectionId: r.connection_id as string,
+    tenantId: r.tenant_id as string,
+    type: r.type as ConnectionEventType,
+    detail: r.detail as object,
+    createdAt: r.created_at as Date,
+  };
 }

@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { Database, Queryable } from '../database/database';
 
 export type IntegrationEventType = 'created' | 'updated' | 'deleted';
 
@@ -14,14 +14,11 @@ export interface IntegrationEvent {
 }
 
 export class IntegrationEventsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly db: Database) {}
 
-  /** Written in the same transaction as the change it records (pass the transaction's manager). */
-  async append(
-    event: Omit<IntegrationEvent, 'id' | 'createdAt'>,
-    manager: EntityManager = this.dataSource.manager,
-  ): Promise<void> {
-    await manager.query(
+  /** Written in the same transaction as the change it records (pass it as `tx`). */
+  async append(event: Omit<IntegrationEvent, 'id' | 'createdAt'>, tx: Queryable = this.db): Promise<void> {
+    await tx.execute(
       `INSERT INTO integration_events (integration_id, integration_key, type, actor_key_id, changes)
        VALUES ($1, $2, $3, $4, $5)`,
       [
@@ -36,7 +33,7 @@ export class IntegrationEventsRepository {
 
   /** Newest first, keyset-paginated by id, across every integration that had this key. */
   async list(integrationKey: string, beforeId: string | null, limit: number): Promise<IntegrationEvent[]> {
-    const rows: Record<string, unknown>[] = await this.dataSource.query(
+    const rows = await this.db.query(
       `SELECT id, integration_id, integration_key, type, actor_key_id, changes, created_at
        FROM integration_events
        WHERE integration_key = $1 AND ($2::bigint IS NULL OR id < $2)

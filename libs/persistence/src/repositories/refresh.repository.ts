@@ -1,11 +1,7 @@
-import type { Pool } from 'pg';
-import type { DataSource } from 'typeorm';
+import type { Database, Row } from '../database/database';
 import type { ConnectionLastError, ConnectionStatus } from '../entities/connection.entity';
 import type { ConnectionEventType } from '../entities/connection-event.entity';
 import type { IntegrationStatus } from '../entities/integration.entity';
-import { pgPool, prepared } from '../pg';
-
-export type RefreshTrigger = 'scheduled' | 'on_demand' | 'forced';
 
 /** A connection as the refresher reads it under its lock: secrets sealed, with its integration. */
 export interface RefreshRow {
@@ -37,13 +33,6 @@ export interface RefreshRow {
     refreshMarginSeconds: number | null;
     requestTimeoutMs: number | null;
   };
-}
-
-export interface OpenAttempt {
-  id: string;
-  startedAt: Date;
-  refreshTokenFingerprint: string;
-  connectionVersion: number;
 }
 
 export interface RefreshSuccess {
@@ -78,8 +67,6 @@ export interface RefreshFailureWrite {
   /** Apply only if the connection still has this version (a concurrent grant replacement wins). */
   version: number;
 }
-
-type Row = Record<string, unknown>;
 
 function toRefreshRow(r: Row): RefreshRow {
   return {
@@ -153,10 +140,6 @@ const SUCCESS_SQL = `
     FROM u)
   SELECT id FROM c`;
 
-const START_SQL = `
-  INSERT INTO refresh_attempts (id, connection_id, trigger, connection_version, refresh_token_fingerprint)
-  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[])`;
-
 const FAILURE_SQL = `
   WITH c AS (
     UPDATE connections SET status = coalesce($3, status),
@@ -172,15 +155,12 @@ const FAILURE_SQL = `
   SELECT EXISTS (SELECT 1 FROM c) AS applied`;
 
 /**
- * SQL of the refresh engine: reads under the lock, the journal, fenced writes, and the due-work claim.
- * A refresh costs three statements: load, journal insert, and one write.
+ * The refresh engine's reads and writes of connections under its lock: the read of the rows (with their
+ * integration) and the fenced writes of the outcome. The journal is RefreshAttemptsRepository, the due-work
+ * claim RefreshScheduleRepository. A refresh costs three statements: load, journal insert, and one write.
  */
 export class RefreshRepository {
-  private readonly pool: Pool;
-
-  constructor(private readonly dataSource: DataSource) {
-    this.pool = pgPool(dataSource);
-  }
+  constructor(private readonly db: Database) {}
 
   async load(id: string): Promise<RefreshRow | null> {
     return (await this.loadMany([id]))[0] ?? null;
@@ -189,54 +169,8 @@ export class RefreshRepository {
   /** Several connections in one round trip (a batch of scheduled refreshes). */
   async loadMany(ids: string[]): Promise<RefreshRow[]> {
     if (ids.length === 0) return [];
-    const rows = await prepared<Row>(this.pool, 'vault_refresh_load', LOAD_SQL, [ids]);
+    const rows = await this.db.prepared('vault_refresh_load', LOAD_SQL, [ids]);
     return rows.map(toRefreshRow);
-  }
-
-  /** Journal step: recorded (durably) before the provider is called, for one or many connections. */
-  async startAttempts(
-    attempts: {
-      id: string;
-      connectionId: string;
-      trigger: RefreshTrigger;
-      connectionVersion: number;
-      refreshTokenFingerprint: string;
-    }[],
-  ): Promise<void> {
-    if (attempts.length === 0) return;
-    await prepared(this.pool, 'vault_refresh_start', START_SQL, [
-      attempts.map((a) => a.id),
-      attempts.map((a) => a.connectionId),
-      attempts.map((a) => a.trigger),
-      attempts.map((a) => a.connectionVersion),
-      attempts.map((a) => a.refreshTokenFingerprint),
-    ]);
-  }
-
-  async finishAttempt(id: string, outcome: string): Promise<void> {
-    await prepared(
-      this.pool,
-      'vault_refresh_finish',
-      `UPDATE refresh_attempts SET finished_at = now(), outcome = $2 WHERE id = $1 AND finished_at IS NULL`,
-      [id, outcome],
-    );
-  }
-
-  /** Attempts of this connection that never finished (their process died after calling the provider). */
-  async openAttempts(connectionId: string): Promise<OpenAttempt[]> {
-    const rows = await prepared<Row>(
-      this.pool,
-      'vault_refresh_open_attempts',
-      `SELECT id, started_at, refresh_token_fingerprint, connection_version FROM refresh_attempts
-       WHERE connection_id = $1 AND finished_at IS NULL ORDER BY started_at`,
-      [connectionId],
-    );
-    return rows.map((r) => ({
-      id: r.id as string,
-      startedAt: r.started_at as Date,
-      refreshTokenFingerprint: r.refresh_token_fingerprint as string,
-      connectionVersion: r.connection_version as number,
-    }));
   }
 
   /**
@@ -245,7 +179,7 @@ export class RefreshRepository {
    */
   async applySuccesses(writes: RefreshSuccess[]): Promise<Set<string>> {
     if (writes.length === 0) return new Set();
-    const rows = await prepared<Row>(this.pool, 'vault_refresh_success', SUCCESS_SQL, [
+    const rows = await this.db.prepared('vault_refresh_success', SUCCESS_SQL, [
       writes.map((s) => s.id),
       writes.map((s) => s.version),
       writes.map((s) => s.accessTokenSealed),
@@ -264,7 +198,7 @@ export class RefreshRepository {
 
   /** Records a failed refresh: status, reason, schedule and event, fenced by version like a success. */
   async applyFailure(f: RefreshFailureWrite): Promise<boolean> {
-    const [r] = await prepared<Row>(this.pool, 'vault_refresh_failure', FAILURE_SQL, [
+    const [r] = await this.db.prepared('vault_refresh_failure', FAILURE_SQL, [
       f.id,
       f.version,
       f.status,
@@ -279,65 +213,5 @@ export class RefreshRepository {
       f.event.detail,
     ]);
     return r?.applied === true;
-  }
-
-  /** Puts a connection's next scheduled refresh off (no attempt was made), releasing its claim. */
-  async reschedule(id: string, version: number, nextRefreshAt: Date): Promise<void> {
-    await prepared(
-      this.pool,
-      'vault_refresh_reschedule',
-      `UPDATE connections SET next_refresh_at = $3, refresh_claimed_until = NULL WHERE id = $1 AND version = $2`,
-      [id, version, nextRefreshAt],
-    );
-  }
-
-  /** Marks the integration's credentials as rejected; true when this call changed it (alert once). */
-  async rejectIntegration(integrationId: string, reason: string): Promise<boolean> {
-    const rows = await prepared(
-      this.pool,
-      'vault_refresh_reject_integration',
-      `UPDATE integrations SET status = 'credentials_rejected', status_reason = $2, updated_at = now()
-       WHERE id = $1 AND status <> 'credentials_rejected' RETURNING id`,
-      [integrationId, reason],
-    );
-    return rows.length > 0;
-  }
-
-  /**
-   * Claims connections due before `horizon` that no other sweeper holds, in one statement with SKIP LOCKED,
-   * and leases them until `leaseUntil`. A lost job (Redis flushed, worker killed) is claimed again once its
-   * lease has passed: PostgreSQL stays the source of truth for what is due.
-   */
-  async claimDue(
-    horizon: Date,
-    leaseUntil: Date,
-    limit: number,
-  ): Promise<{ id: string; dueAt: Date; expiresAt: Date | null }[]> {
-    const rows = await prepared<Row>(
-      this.pool,
-      'vault_refresh_claim',
-      `WITH due AS (
-         SELECT id FROM connections
-         WHERE next_refresh_at IS NOT NULL AND next_refresh_at <= $1 AND status IN ('active', 'refresh_failing')
-           AND (refresh_claimed_until IS NULL OR refresh_claimed_until < now())
-         ORDER BY next_refresh_at LIMIT $3
-         FOR UPDATE SKIP LOCKED)
-       UPDATE connections c SET refresh_claimed_until = $2 FROM due WHERE c.id = due.id
-       RETURNING c.id, c.next_refresh_at, c.access_token_expires_at`,
-      [horizon, leaseUntil, limit],
-    );
-    return rows.map((r) => ({
-      id: r.id as string,
-      dueAt: r.next_refresh_at as Date,
-      expiresAt: r.access_token_expires_at as Date | null,
-    }));
-  }
-
-  /** Gives up a claim early (the job could not be enqueued). */
-  async releaseClaim(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.pool.query(`UPDATE connections SET refresh_claimed_until = NULL WHERE id = ANY($1::uuid[])`, [
-      ids,
-    ]);
   }
 }

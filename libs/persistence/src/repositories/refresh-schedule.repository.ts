@@ -1,0 +1,55 @@
+import type { Database } from '../database/database';
+
+/**
+ * When connections are refreshed: the sweep's claim of due connections (a lease, so any number of sweepers
+ * share the work and a lost job is claimed again), its early release, and putting a refresh off.
+ */
+export class RefreshScheduleRepository {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Claims connections due before `horizon` that no other sweeper holds, in one statement with SKIP LOCKED,
+   * and leases them until `leaseUntil`. A lost job (Redis flushed, worker killed) is claimed again once its
+   * lease has passed: PostgreSQL stays the source of truth for what is due.
+   */
+  async claimDue(
+    horizon: Date,
+    leaseUntil: Date,
+    limit: number,
+  ): Promise<{ id: string; dueAt: Date; expiresAt: Date | null }[]> {
+    const rows = await this.db.prepared(
+      'vault_refresh_claim',
+      `WITH due AS (
+         SELECT id FROM connections
+         WHERE next_refresh_at IS NOT NULL AND next_refresh_at <= $1 AND status IN ('active', 'refresh_failing')
+           AND (refresh_claimed_until IS NULL OR refresh_claimed_until < now())
+         ORDER BY next_refresh_at LIMIT $3
+         FOR UPDATE SKIP LOCKED)
+       UPDATE connections c SET refresh_claimed_until = $2 FROM due WHERE c.id = due.id
+       RETURNING c.id, c.next_refresh_at, c.access_token_expires_at`,
+      [horizon, leaseUntil, limit],
+    );
+    return rows.map((r) => ({
+      id: r.id as string,
+      dueAt: r.next_refresh_at as Date,
+      expiresAt: r.access_token_expires_at as Date | null,
+    }));
+  }
+
+  /** Gives up a claim early (the job could not be enqueued). */
+  async releaseClaim(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.execute(`UPDATE connections SET refresh_claimed_until = NULL WHERE id = ANY($1::uuid[])`, [
+      ids,
+    ]);
+  }
+
+  /** Puts a connection's next scheduled refresh off (no attempt was made), releasing its claim. */
+  async reschedule(id: string, version: number, nextRefreshAt: Date): Promise<void> {
+    await this.db.prepared(
+      'vault_refresh_reschedule',
+      `UPDATE connections SET next_refresh_at = $3, refresh_claimed_until = NULL WHERE id = $1 AND version = $2`,
+      [id, version, nextRefreshAt],
+    );
+  }
+}
