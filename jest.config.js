@@ -30,6 +30,7 @@ const esmOnly = [
 ];
 const common = {
   rootDir: __dirname,
+  modulePathIgnorePatterns: ['<rootDir>/libs/client/dist'],
   testEnvironment: 'node',
   moduleFileExtensions: ['js', 'mjs', 'json', 'ts'],
   transform: { '^.+\\.ts$': swcTs, '^.+\\.m?js$': swcJs },
@@ -39,6 +40,7 @@ const common = {
     '^@vault/persistence(|/.*)$': '<rootDir>/libs/persistence/src$1',
     '^@vault/crypto(|/.*)$': '<rootDir>/libs/crypto/src$1',
     '^@vault/providers(|/.*)$': '<rootDir>/libs/providers/src$1',
+    '^@vault/client$': '<rootDir>/libs/client/src',
   },
 };
 module.exports = {

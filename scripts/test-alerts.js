@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Checks and unit-tests the shipped Prometheus alert rules with promtool (Debian package `prometheus`).
+ * Checks the example Prometheus configuration, and checks and unit-tests the shipped alert rules with promtool (Debian package `prometheus`).
  * Without promtool: fails under CI (which installs it), warns and skips on a developer machine.
  */
 'use strict';
@@ -19,6 +19,7 @@ if (probe.error) {
   process.exit(0);
 }
 for (const args of [
+  ['check', 'config', 'prometheus.yml'],
   ['check', 'rules', 'alerts.yml'],
   ['test', 'rules', 'alerts.test.yml'],
 ]) {

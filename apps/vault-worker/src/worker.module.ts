@@ -3,6 +3,7 @@ import { getQueueToken } from '@nestjs/bullmq';
 import { ScheduleModule } from '@nestjs/schedule';
 import {
   CoreModule,
+  MetricsService,
   OpsModule,
   REFRESH_QUEUE,
   SweepService,
@@ -31,9 +32,9 @@ export class WorkerModule {
       providers: [
         {
           provide: SweepService,
-          useFactory: (repo: RefreshScheduleRepository, queue: RefreshJobSink) =>
-            new SweepService(repo, queue, config),
-          inject: [RefreshScheduleRepository, getQueueToken(REFRESH_QUEUE)],
+          useFactory: (repo: RefreshScheduleRepository, queue: RefreshJobSink, metrics: MetricsService) =>
+            new SweepService(repo, queue, config, metrics),
+          inject: [RefreshScheduleRepository, getQueueToken(REFRESH_QUEUE), MetricsService],
         },
         RefreshProcessor,
         WebhookProcessor,

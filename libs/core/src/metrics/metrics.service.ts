@@ -69,6 +69,13 @@ export class MetricsService implements CryptoMetrics {
     registers: [this.registry],
   });
 
+  /** Set by the worker's sweep when a sweep completes; 0 until then, and always 0 in the API. */
+  readonly sweepLastSuccess = new Gauge({
+    name: 'vault_sweep_last_success_timestamp_seconds',
+    help: 'Unix time at which the scheduler sweep last completed (worker; 0 until the first sweep).',
+    registers: [this.registry],
+  });
+
   constructor(processName: string) {
     this.registry.setDefaultLabels({ process: processName });
     collectDefaultMetrics({ register: this.registry });
@@ -80,6 +87,10 @@ export class MetricsService implements CryptoMetrics {
 
   dataKeyCache(result: 'hit' | 'miss'): void {
     this.dataKeyCacheTotal.inc({ result });
+  }
+
+  sweepCompleted(): void {
+    this.sweepLastSuccess.setToCurrentTime();
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

@@ -1,4 +1,7 @@
-import { batchByStartTime } from './sweep.service';
+import type { RefreshScheduleRepository } from '@vault/persistence';
+import { loadConfig } from '../config/vault-config';
+import { MetricsService } from '../metrics/metrics.service';
+import { SweepService, batchByStartTime } from './sweep.service';
 
 describe('batchByStartTime', () => {
   const at = (ms: number) => new Date(1_800_000_000_000 + ms);
@@ -27,5 +30,45 @@ describe('batchByStartTime', () => {
       const starts = b.items.map((i) => i.dueAt - 30_000);
       expect(Math.max(...starts) - Math.min(...starts)).toBeLessThanOrEqual(1000);
     }
+  });
+});
+
+describe('SweepService and the last-sweep gauge', () => {
+  const config = loadConfig({ NODE_ENV: 'test' });
+  const gauge = async (m: MetricsService) => (await m.sweepLastSuccess.get()).values[0]?.value;
+  const sinkOf = () => ({ addBulk: () => Promise.resolve() });
+
+  it('sets vault_sweep_last_success_timestamp_seconds when a sweep completes', async () => {
+    const metrics = new MetricsService('vault-worker');
+    const repo = { claimDue: () => Promise.resolve([]), releaseClaim: () => Promise.resolve() };
+    expect(await gauge(metrics)).toBe(0);
+    const before = Date.now() / 1000;
+    await new SweepService(repo as unknown as RefreshScheduleRepository, sinkOf(), config, metrics).sweep();
+    expect(await gauge(metrics)).toBeGreaterThanOrEqual(Math.floor(before));
+  });
+
+  it('leaves it alone when the sweep fails or is skipped because one is still running', async () => {
+    const metrics = new MetricsService('vault-worker');
+    let release: (rows: never[]) => void = () => undefined;
+    const hanging = new Promise<never[]>((resolve) => (release = resolve));
+    const failing = { claimDue: () => Promise.reject(new Error('database down')), releaseClaim: jest.fn() };
+    await expect(
+      new SweepService(failing as unknown as RefreshScheduleRepository, sinkOf(), config, metrics).sweep(),
+    ).rejects.toThrow('database down');
+    expect(await gauge(metrics)).toBe(0);
+
+    const stuck = { claimDue: () => hanging, releaseClaim: jest.fn() };
+    const sweeper = new SweepService(
+      stuck as unknown as RefreshScheduleRepository,
+      sinkOf(),
+      config,
+      metrics,
+    );
+    const first = sweeper.sweep();
+    expect(await sweeper.sweep()).toBe(0);
+    expect(await gauge(metrics)).toBe(0);
+    release([]);
+    await first;
+    expect(await gauge(metrics)).toBeGreaterThan(0);
   });
 });

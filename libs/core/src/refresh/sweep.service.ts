@@ -4,6 +4,11 @@ import type { VaultConfig } from '../config/vault-config';
 import { refreshJobId, type RefreshJob } from '../jobs/queues';
 import { earlyWindowMs } from './schedule';
 
+/** Told when a sweep has completed (MetricsService: the `vault_sweep_last_success_timestamp_seconds` gauge). */
+export interface SweepMetrics {
+  sweepCompleted(): void;
+}
+
 /** The part of a BullMQ queue the sweep uses. */
 export interface RefreshJobSink {
   addBulk(jobs: { name: string; data: RefreshJob; opts: JobsOptions }[]): Promise<unknown>;
@@ -24,6 +29,7 @@ export class SweepService {
     private readonly repo: RefreshScheduleRepository,
     private readonly queue: RefreshJobSink,
     private readonly config: VaultConfig,
+    private readonly metrics?: SweepMetrics,
   ) {}
 
   /** One sweep: claims until nothing due is left (bounded rounds). Returns how many jobs it enqueued. */
@@ -69,6 +75,7 @@ export class SweepService {
         total += claimed.length;
         if (claimed.length < this.config.SWEEP_BATCH_SIZE) break;
       }
+      this.metrics?.sweepCompleted();
       return total;
     } finally {
       this.running = false;

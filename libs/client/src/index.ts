@@ -1,0 +1,13 @@
+export { VaultClient, type GetTokenOptions, type RequestOptions, type VaultClientOptions } from './client';
+export {
+  ForbiddenError,
+  NotFoundError,
+  ReauthRequiredError,
+  UnauthorizedError,
+  UnavailableError,
+  ValidationError,
+  VaultApiError,
+  VaultConnectionError,
+} from './errors';
+export type * from './types';
+export type { components, operations, paths } from './generated/openapi';
