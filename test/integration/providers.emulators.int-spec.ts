@@ -150,7 +150,6 @@ describe('google adapter ↔ Google emulator', () => {
         class: 'reauth_required',
         code: 'invalid_grant',
         httpStatus: 400,
-        description: 'Token has been expired or revoked.',
         ambiguous: false,
       },
     });

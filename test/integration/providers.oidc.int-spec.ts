@@ -51,7 +51,6 @@ describe('oauth2 adapter ↔ oidc-provider (rotateRefreshToken: true)', () => {
           class: 'reauth_required',
           code: 'invalid_grant',
           httpStatus: 400,
-          description: 'grant request is invalid',
           ambiguous: false,
         },
       });

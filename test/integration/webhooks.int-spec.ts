@@ -29,19 +29,21 @@ interface Delivery {
 interface Receiver {
   url: string;
   deliveries: Delivery[];
-  /** Statuses to answer, taken from the front; 200 once empty. */
-  answers: number[];
+  /** Statuses to answer (a redirect with its Location), taken from the front; 200 once empty. */
+  answers: (number | { status: number; location: string })[];
   close(): Promise<void>;
 }
 
 async function startReceiver(): Promise<Receiver> {
   const deliveries: Delivery[] = [];
-  const answers: number[] = [];
+  const answers: Receiver['answers'] = [];
   const server: Server = createServer((req, res) => {
     void readBody(req).then((raw) => {
-      const answered = answers.shift() ?? 200;
+      const answer = answers.shift() ?? 200;
+      const answered = typeof answer === 'number' ? answer : answer.status;
       deliveries.push({ at: Date.now(), headers: req.headers, raw, answered });
-      res.writeHead(answered, { 'content-type': 'text/plain' });
+      const location = typeof answer === 'number' ? {} : { location: answer.location };
+      res.writeHead(answered, { 'content-type': 'text/plain', ...location });
       res.end(answered === 200 ? 'ok' : 'receiver failed');
     });
   });
@@ -77,6 +79,7 @@ function counter(metrics: string, outcome: string): number {
 
 describe('webhooks: connection.needs_reauth delivered by the worker', () => {
   let receiver: Receiver;
+  let elsewhere: Receiver;
   let google: Emulator;
   let api: TestApi;
   let worker: NestFastifyApplication;
@@ -106,7 +109,11 @@ describe('webhooks: connection.needs_reauth delivered by the worker', () => {
   }
 
   beforeAll(async () => {
-    [receiver, google] = await Promise.all([startReceiver(), startGoogleEmulator()]);
+    [receiver, elsewhere, google] = await Promise.all([
+      startReceiver(),
+      startReceiver(),
+      startGoogleEmulator(),
+    ]);
     const hooks = { WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: SECRET };
     api = await startTestApi(hooks);
     worker = await createWorkerApp(
@@ -133,7 +140,7 @@ describe('webhooks: connection.needs_reauth delivered by the worker', () => {
   afterAll(async () => {
     await worker?.close();
     await api?.close();
-    await Promise.all([receiver?.close(), google?.close()]);
+    await Promise.all([receiver?.close(), elsewhere?.close(), google?.close()]);
   });
 
   it('a revoked grant flagged on read → exactly one signed webhook, with IDs and reason and no token', async () => {
@@ -225,5 +232,27 @@ describe('webhooks: connection.needs_reauth delivered by the worker', () => {
     expect(counter(metrics, 'failed') - counter(metricsBefore, 'failed')).toBe(1);
     expect(counter(metrics, 'delivered') - counter(metricsBefore, 'delivered')).toBe(1);
     expect(metrics).toMatch(/^vault_webhook_deliveries_total\{outcome="delivered"[^}]*\} \d+$/m);
+  });
+  it('a receiver answering a redirect gets no delivery followed: a failed delivery, retried at the same URL', async () => {
+    const metricsBefore = await workerMetrics();
+    const seen = receiver.deliveries.length;
+    receiver.answers.push({ status: 307, location: elsewhere.url });
+    await flagOnRead('hook-3');
+
+    await waitFor(
+      'the retried webhook',
+      () => Promise.resolve(receiver.deliveries.length >= seen + 2 && receiver.deliveries),
+      30_000,
+    );
+    const [redirected, retried] = receiver.deliveries.slice(seen) as [Delivery, Delivery];
+    expect(redirected.answered).toBe(307);
+    expect(retried.answered).toBe(200);
+    expect(retried.headers['x-vault-delivery']).toBe(redirected.headers['x-vault-delivery']);
+    expect(elsewhere.deliveries).toHaveLength(0);
+    const metrics = await waitFor('the delivery to be counted', async () => {
+      const m = await workerMetrics();
+      return counter(m, 'delivered') - counter(metricsBefore, 'delivered') >= 1 && m;
+    });
+    expect(counter(metrics, 'failed') - counter(metricsBefore, 'failed')).toBe(1);
   });
 });

@@ -15,9 +15,14 @@ import {
   RefreshRepository,
   RefreshScheduleRepository,
 } from '@vault/persistence';
-import { ProviderRegistry, createDefaultRegistry } from '@vault/providers';
+import {
+  ProviderRegistry,
+  createDefaultRegistry,
+  createOutboundFetch,
+  type OutboundFetch,
+} from '@vault/providers';
 import { ApiKeysService } from './api-keys/api-keys.service';
-import { VAULT_CONFIG, type VaultConfig } from './config/vault-config';
+import { VAULT_CONFIG, outboundPolicy, type VaultConfig } from './config/vault-config';
 import { ConnectionsService } from './connections/connections.service';
 import { StatsService } from './connections/stats.service';
 import { createKmsDriver } from './crypto/kms.factory';
@@ -31,6 +36,8 @@ import { RefreshService } from './refresh/refresh.service';
 import { WebhookNotifier } from './webhooks/webhook-notifier';
 
 export const KMS_DRIVER = Symbol('KMS_DRIVER');
+/** The guarded fetch of the outbound URL rules (provider calls and webhooks share its connection pools). */
+export const OUTBOUND_FETCH = Symbol('OUTBOUND_FETCH');
 
 class RedisCloser implements OnApplicationShutdown {
   constructor(@Inject(RedisService) private readonly redis: RedisService) {}
@@ -89,7 +96,13 @@ export class CoreModule {
             ),
           inject: [KMS_DRIVER, DataKeysRepository, MetricsService],
         },
-        { provide: ProviderRegistry, useFactory: () => createDefaultRegistry() },
+        { provide: OUTBOUND_FETCH, useFactory: () => createOutboundFetch(outboundPolicy(config)) },
+        {
+          provide: ProviderRegistry,
+          useFactory: (fetch: OutboundFetch) =>
+            createDefaultRegistry({ policy: outboundPolicy(config), fetch }),
+          inject: [OUTBOUND_FETCH],
+        },
         { provide: RedisService, useFactory: () => new RedisService(config.REDIS_URL, config.REDIS_PREFIX) },
         RedisCloser,
         {
@@ -110,7 +123,7 @@ export class CoreModule {
             cipher: EnvelopeCipher,
             db: Database,
             events: IntegrationEventsRepository,
-          ) => new IntegrationsService(repo, cipher, db, events),
+          ) => new IntegrationsService(repo, cipher, db, events, outboundPolicy(config)),
           inject: [IntegrationsRepository, EnvelopeCipher, Database, IntegrationEventsRepository],
         },
         {
@@ -203,6 +216,7 @@ export class CoreModule {
         VAULT_CONFIG,
         MetricsService,
         KMS_DRIVER,
+        OUTBOUND_FETCH,
         EnvelopeCipher,
         ProviderRegistry,
         RedisService,

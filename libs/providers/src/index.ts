@@ -11,3 +11,25 @@ export { MicrosoftAdapter } from './adapters/microsoft';
 export { GitHubAdapter } from './adapters/github';
 export { HubSpotAdapter } from './adapters/hubspot';
 export { ZoomAdapter } from './adapters/zoom';
+export { classifyAddress, type AddressClass } from './outbound/address';
+export {
+  DEVELOPMENT_POLICY,
+  explainRefusal,
+  normaliseHost,
+  parseAllowedHosts,
+  parseTarget,
+  checkTarget,
+  checkAddress,
+  type OutboundPolicy,
+  type Refusal,
+} from './outbound/policy';
+export {
+  createOutboundFetch,
+  OutboundRefusedError,
+  refusalOf,
+  systemResolver,
+  type OutboundFetch,
+  type Resolver,
+} from './outbound/outbound-fetch';
+export { checkOutboundUrl } from './outbound/check-url';
+export { MAX_ANSWER_BYTES, readCapped } from './core/transport';

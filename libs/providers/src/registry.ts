@@ -9,6 +9,8 @@ import { SlackAdapter } from './adapters/slack';
 import { ZoomAdapter } from './adapters/zoom';
 import { CATALOGUE } from './catalogue';
 import { type AdapterDeps, StandardAdapter } from './core/standard-adapter';
+import { createOutboundFetch } from './outbound/outbound-fetch';
+import { DEVELOPMENT_POLICY } from './outbound/policy';
 import { PROVIDER_NAMES, type ProviderAdapter, type ProviderName } from './types';
 
 export class ProviderRegistry {
@@ -33,8 +35,13 @@ export class ProviderRegistry {
   }
 }
 
-/** Every provider of PROVIDER_NAMES; catalogue-only providers get the standard adapter with their entry. */
-export function createDefaultRegistry(options: AdapterDeps = {}): ProviderRegistry {
+/**
+ * Every provider of PROVIDER_NAMES; catalogue-only providers get the standard adapter with their entry. All share
+ * one guarded fetch (its connection pools) under one outbound policy (default: development's).
+ */
+export function createDefaultRegistry(deps: AdapterDeps = {}): ProviderRegistry {
+  const policy = deps.policy ?? DEVELOPMENT_POLICY;
+  const options: AdapterDeps = { policy, fetch: deps.fetch ?? createOutboundFetch(policy, deps.resolver) };
   const specific: ProviderAdapter[] = [
     new OAuth2Adapter(options),
     new GoogleAdapter(options),

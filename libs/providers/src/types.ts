@@ -77,15 +77,21 @@ export interface TokenSet {
 
 export interface ProviderFailure {
   class: FailureClass;
-  /** The provider's error code ('invalid_grant', 'invalid_refresh_token', 'BAD_REFRESH_TOKEN') or ours ('timeout', 'http_503', 'non_json_body'). */
+  /**
+   * The provider's error code ('invalid_grant', 'invalid_refresh_token', 'BAD_REFRESH_TOKEN'; `malformed_error_code`
+   * when it does not match /^[A-Za-z0-9_.:-]{1,64}$/) or ours ('timeout', 'http_503', 'non_json_body',
+   * 'answer_too_large', 'redirect_refused', 'outbound_url_refused').
+   */
   code: string;
   /** null for transport failures. */
   httpStatus: number | null;
-  /** Provider sub-code: 'AADSTS700082' (Microsoft error_codes[0]), Google error_subtype, Zoom numeric code, errno of a transport failure. */
+  /**
+   * Provider sub-code: 'AADSTS700082' (Microsoft error_codes[0]), Google error_subtype, Zoom numeric code, errno
+   * of a transport failure, the rule that refused an outbound URL. Sanitised like `code`. The answer's free text
+   * (error_description, message) is never kept.
+   */
   subCode?: string;
-  /** The provider's error_description, truncated to 200 chars, token-like strings redacted. */
-  description?: string;
-  /** From Retry-After (seconds or HTTP date) or x-ratelimit-reset. */
+  /** From Retry-After (seconds or HTTP date) or x-ratelimit-reset: finite, 0 to 2^31-1, not yet capped. */
   retryAfterSeconds?: number;
   /** True when the request may have reached the provider (timeout after send, reset, gateway 5xx). */
   ambiguous: boolean;

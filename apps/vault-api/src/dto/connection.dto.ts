@@ -1,6 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { GrantInput, ImportGrantInput } from '@vault/core';
-import { CONNECTION_STATUSES, type ConnectionStatus, type ConnectionView } from '@vault/persistence';
+import {
+  CONNECTION_STATUSES,
+  type ConnectionLastError,
+  type ConnectionStatus,
+  type ConnectionView,
+} from '@vault/persistence';
 import { PROVIDER_NAMES } from '@vault/providers';
 import { Type } from 'class-transformer';
 import {
@@ -152,6 +157,18 @@ export function toImport(d: ImportConnectionDto): ImportGrantInput {
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
+/** The failure's shape only, whatever an older row may hold (rows once kept a provider's description). */
+function presentLastError(e: ConnectionLastError | null) {
+  if (!e) return null;
+  return {
+    class: e.class,
+    code: e.code,
+    http_status: e.http_status,
+    ...(e.sub_code !== undefined ? { sub_code: e.sub_code } : {}),
+    at: e.at,
+  };
+}
+
 /** Metadata only: never a secret. */
 export function presentConnection(c: ConnectionView) {
   return {
@@ -170,7 +187,7 @@ export function presentConnection(c: ConnectionView) {
     next_refresh_at: iso(c.nextRefreshAt),
     last_refreshed_at: iso(c.lastRefreshedAt),
     refresh_failures: c.refreshFailures,
-    last_error: c.lastError,
+    last_error: presentLastError(c.lastError),
     metadata: c.metadata,
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),

@@ -1,5 +1,5 @@
 import { generateApiKey } from '../api-keys/key-format';
-import { ConfigError, loadConfig } from './vault-config';
+import { ConfigError, loadConfig, outboundPolicy } from './vault-config';
 
 describe('loadConfig', () => {
   it('gives local defaults that run on one machine', () => {
@@ -60,5 +60,66 @@ describe('loadConfig', () => {
       expect((err as ConfigError).message).toContain('generate-api-key');
       expect((err as ConfigError).message).not.toContain(bad);
     }
+  });
+
+  describe('outbound URL rules at load', () => {
+    const SECRET = { WEBHOOK_SECRET: 'whsec_0123456789abcdef' };
+    const PROD = { NODE_ENV: 'production', KMS_DRIVER: 'aws', KMS_KEY_ID: 'alias/vault', ...SECRET };
+    const refused = (env: Record<string, string>): ConfigError => {
+      try {
+        loadConfig(env);
+      } catch (e) {
+        if (e instanceof ConfigError) return e;
+        throw e;
+      }
+      throw new Error('expected the configuration to be refused');
+    };
+
+    it('refuses a WEBHOOK_URL at a link-local or metadata address, naming the variable', () => {
+      for (const url of [
+        'http://169.254.169.254/hook',
+        'http://[fe80::1]/hook',
+        'http://2852039166/hook',
+        'https://[::ffff:169.254.169.254]/hook',
+        'https://metadata.google.internal/hook',
+      ]) {
+        const err = refused({ WEBHOOK_URL: url, ...SECRET });
+        expect(err.variables).toEqual(['WEBHOOK_URL']);
+        expect(err.message).toMatch(/WEBHOOK_URL: .*forbidden address/);
+        expect(err.message).not.toContain(url);
+      }
+    });
+
+    it('allows a loopback http WEBHOOK_URL in development, not a private one', () => {
+      expect(loadConfig({ WEBHOOK_URL: 'http://127.0.0.1:9000/hook', ...SECRET }).WEBHOOK_URL).toBeDefined();
+      expect(loadConfig({ WEBHOOK_URL: 'http://localhost:9000/hook', ...SECRET }).WEBHOOK_URL).toBeDefined();
+      expect(refused({ WEBHOOK_URL: 'http://10.0.0.1/hook', ...SECRET }).variables).toEqual(['WEBHOOK_URL']);
+    });
+
+    it('in production wants https and no loopback or private host unless listed', () => {
+      expect(refused({ ...PROD, WEBHOOK_URL: 'http://hooks.example.com/x' }).message).toMatch(/https/);
+      expect(refused({ ...PROD, WEBHOOK_URL: 'https://127.0.0.1/x' }).message).toMatch(
+        /ALLOWED_PRIVATE_HOSTS/,
+      );
+      expect(refused({ ...PROD, WEBHOOK_URL: 'https://localhost/x' }).variables).toEqual(['WEBHOOK_URL']);
+      const ok = loadConfig({
+        ...PROD,
+        WEBHOOK_URL: 'https://localhost/x',
+        ALLOWED_PRIVATE_HOSTS: 'localhost',
+      });
+      expect(ok.ALLOWED_PRIVATE_HOSTS).toEqual(['localhost']);
+      expect(outboundPolicy(ok)).toEqual({ production: true, allowedPrivateHosts: ['localhost'] });
+      expect(loadConfig({ ...PROD, WEBHOOK_URL: 'https://hooks.example.com/x' }).WEBHOOK_URL).toBeDefined();
+    });
+
+    it('parses ALLOWED_PRIVATE_HOSTS and refuses entries that are not bare hosts, without echoing them', () => {
+      expect(
+        loadConfig({ ALLOWED_PRIVATE_HOSTS: ' IdP.Internal. , 10.0.0.5 ' }).ALLOWED_PRIVATE_HOSTS,
+      ).toEqual(['idp.internal', '10.0.0.5']);
+      expect(loadConfig({}).ALLOWED_PRIVATE_HOSTS).toEqual([]);
+      const err = refused({ ALLOWED_PRIVATE_HOSTS: 'ok.internal,https://secret-host.internal:8443/x' });
+      expect(err.variables).toEqual(['ALLOWED_PRIVATE_HOSTS']);
+      expect(err.message).not.toContain('secret-host');
+    });
   });
 });

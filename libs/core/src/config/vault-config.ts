@@ -1,3 +1,10 @@
+import {
+  checkTarget,
+  explainRefusal,
+  type OutboundPolicy,
+  parseAllowedHosts,
+  parseTarget,
+} from '@vault/providers';
 import { z } from 'zod';
 import { isWellFormedApiKey } from '../api-keys/key-format';
 
@@ -47,6 +54,23 @@ const envShape = z.object({
   BOOTSTRAP_API_KEY_FILE: z.string().min(1).default('.local/bootstrap-api-key'),
   REFRESH_MARGIN_SECONDS: z.coerce.number().int().min(0).default(300),
   WEBHOOK_URL: z.url().optional(),
+  /**
+   * Host names (or IP literals), comma-separated, that may resolve to loopback or private addresses in
+   * production (outbound URL rules, design 6b). Link-local and metadata addresses stay refused.
+   */
+  ALLOWED_PRIVATE_HOSTS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const { hosts, invalid } = parseAllowedHosts(value);
+      if (invalid.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${invalid.length} entr${invalid.length === 1 ? 'y is' : 'ies are'} not a bare host name or IP (no scheme, port or path)`,
+        });
+      }
+      return hosts;
+    }),
   WEBHOOK_SECRET: z.string().min(16).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Extension: largest accepted request body. */
@@ -97,6 +121,12 @@ export const configSchema = envShape.superRefine((env, ctx) => {
       message: 'local is refused when NODE_ENV=production; use aws',
     });
   }
+  if (env.WEBHOOK_URL) {
+    // The rules that need no DNS; the addresses the name resolves to are checked on every delivery.
+    const target = parseTarget(env.WEBHOOK_URL);
+    const refusal = typeof target === 'string' ? target : checkTarget(target, outboundPolicy(env));
+    if (refusal) ctx.addIssue({ code: 'custom', path: ['WEBHOOK_URL'], message: explainRefusal(refusal) });
+  }
   if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
     ctx.addIssue({
       code: 'custom',
@@ -107,6 +137,13 @@ export const configSchema = envShape.superRefine((env, ctx) => {
 });
 
 export type VaultConfig = z.infer<typeof configSchema>;
+
+/** The outbound URL rules of this configuration (token, revoke, authorize and webhook URLs). */
+export function outboundPolicy(
+  config: Pick<VaultConfig, 'NODE_ENV' | 'ALLOWED_PRIVATE_HOSTS'>,
+): OutboundPolicy {
+  return { production: config.NODE_ENV === 'production', allowedPrivateHosts: config.ALLOWED_PRIVATE_HOSTS };
+}
 
 export class ConfigError extends Error {
   constructor(

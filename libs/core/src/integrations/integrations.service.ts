@@ -10,7 +10,16 @@ import {
   type IntegrationEvent,
   type Queryable,
 } from '@vault/persistence';
-import { CATALOGUE, type ClientAuthMethod, type ProviderName } from '@vault/providers';
+import {
+  CATALOGUE,
+  checkOutboundUrl,
+  explainRefusal,
+  systemResolver,
+  type ClientAuthMethod,
+  type OutboundPolicy,
+  type ProviderName,
+  type Resolver,
+} from '@vault/providers';
 import { decodeCursor, encodeCursor } from '../connections/cursor';
 import { aad } from '../crypto/aad';
 import { VaultError } from '../errors/vault-error';
@@ -47,7 +56,20 @@ export class IntegrationsService {
     private readonly cipher: EnvelopeCipher,
     private readonly db: Database,
     private readonly events: IntegrationEventsRepository,
+    private readonly outbound: OutboundPolicy,
+    private readonly resolver: Resolver = systemResolver,
   ) {}
+
+  /** The outbound URL rules (design 6b) on each URL given: 400 validation_failed naming the first bad field. */
+  private async checkUrls(
+    urls: Partial<Record<'token_url' | 'authorize_url' | 'revoke_url', string | null>>,
+  ) {
+    for (const [field, url] of Object.entries(urls)) {
+      if (!url) continue;
+      const refusal = await checkOutboundUrl(url, this.outbound, this.resolver);
+      if (refusal) throw VaultError.validation(field, explainRefusal(refusal));
+    }
+  }
 
   async create(input: CreateIntegrationInput, actor: ActorKeyId = null): Promise<IntegrationEntity> {
     const entry = CATALOGUE[input.provider];
@@ -58,6 +80,11 @@ export class IntegrationsService {
         `provider ${input.provider} has no default token URL; give one`,
       );
     }
+    await this.checkUrls({
+      token_url: input.tokenUrl,
+      authorize_url: input.authorizeUrl,
+      revoke_url: input.revokeUrl,
+    });
     if (await this.repo.findByKey(input.key)) {
       throw new VaultError('integration_exists', `an integration with key ${input.key} exists`, {
         key: input.key,
@@ -143,8 +170,9 @@ export class IntegrationsService {
   }
 
   /**
-   * Changes settings; a new client secret is sealed and clears `credentials_rejected`. Moving the token or
-   * revocation URL needs the client secret in the same change. Every change is recorded as an event.
+   * Changes settings; a new client secret is sealed; new credentials or token URL clear
+   * `credentials_rejected`. Moving the token or revocation URL needs the client secret in the same change.
+   * Every change is recorded as an event.
    */
   async update(
     key: string,
@@ -168,8 +196,14 @@ export class IntegrationsService {
         `provider ${before.provider} has no default token URL; give one`,
       );
     }
+    await this.checkUrls({
+      token_url: patch.tokenUrl,
+      authorize_url: patch.authorizeUrl,
+      revoke_url: patch.revokeUrl,
+    });
     assertSecretFollowsUrls(describeChange(before, changes, false), patch.clientSecret !== undefined);
-    if (patch.clientSecret !== undefined || patch.clientId !== undefined) {
+    // New credentials, or a new token URL (one refused by the outbound rules, say), deserve another try.
+    if (patch.clientSecret !== undefined || patch.clientId !== undefined || patch.tokenUrl !== undefined) {
       changes.status = 'ok';
       changes.statusReason = null;
     }

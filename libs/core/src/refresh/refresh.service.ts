@@ -577,7 +577,6 @@ export class RefreshService implements OnDemandRefresher {
       code: failure.code,
       http_status: failure.httpStatus,
       ...(failure.subCode ? { sub_code: failure.subCode } : {}),
-      ...(failure.description ? { description: failure.description } : {}),
       at: new Date(now).toISOString(),
     };
     const detail: Record<string, unknown> = {

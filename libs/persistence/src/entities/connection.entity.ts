@@ -13,7 +13,6 @@ export interface ConnectionLastError {
   code: string;
   http_status: number | null;
   sub_code?: string;
-  description?: string;
   at: string;
 }
 

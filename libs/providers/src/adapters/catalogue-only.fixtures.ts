@@ -65,7 +65,6 @@ export const catalogueOnlyFixtures: ProviderFixtures[] = [
           class: 'reauth_required',
           code: 'invalid_request',
           subCode: '4711',
-          description: 'Refresh token invalid',
         },
       },
       {

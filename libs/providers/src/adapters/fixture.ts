@@ -13,7 +13,6 @@ export type FixtureExpectation =
       retryAfterSeconds?: number;
       ambiguous?: boolean;
       shape?: string;
-      description?: string;
     };
 
 export interface FixtureRow {

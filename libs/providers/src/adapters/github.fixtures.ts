@@ -67,7 +67,6 @@ export const githubFixtures: ProviderFixtures = {
         ok: false,
         class: 'reauth_required',
         code: 'bad_refresh_token',
-        description: 'The refresh token passed is incorrect or expired.',
       },
     },
     {

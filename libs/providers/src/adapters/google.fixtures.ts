@@ -57,7 +57,6 @@ export const googleFixtures: ProviderFixtures = {
         ok: false,
         class: 'reauth_required',
         code: 'invalid_grant',
-        description: 'Token has been expired or revoked.',
       },
     },
     {

@@ -30,7 +30,6 @@ export const hubspotFixtures: ProviderFixtures = {
         ok: false,
         class: 'reauth_required',
         code: 'BAD_REFRESH_TOKEN',
-        description: 'missing or invalid refresh token',
       },
     },
     {

@@ -24,6 +24,6 @@ export class HubSpotAdapter extends StandardAdapter {
     const status = stringField(body, 'status');
     const code = status !== undefined && status !== 'error' ? status : stringField(body, 'category');
     if (code === undefined) return undefined;
-    return { code, description: stringField(body, 'message') };
+    return { code };
   }
 }

@@ -147,7 +147,7 @@ export const microsoftFixtures: ProviderFixtures = {
       'reauth_required',
     ),
     {
-      name: 'description keeps trace UUIDs and is cut at 200 chars',
+      name: 'the description (trace IDs, timestamps) is never kept: codes only',
       status: 400,
       headers: JSON_HEADERS,
       body: aad(
@@ -159,10 +159,7 @@ export const microsoftFixtures: ProviderFixtures = {
         ok: false,
         class: 'reauth_required',
         code: 'invalid_grant',
-        description: (
-          'AADSTS700082: The refresh token has expired due to inactivity. The token was issued on 2026-08-01.\r\n' +
-          TRACE
-        ).slice(0, 200),
+        subCode: 'AADSTS700082',
       },
     },
   ],

@@ -1,8 +1,7 @@
 /**
  * Zoom: numeric codes (4702/4704 bad client id/secret, 4705 grant type, 4706 missing parameters, 4709 redirect,
  * 4717 app disabled → integration_error; 4711 refresh token invalid → reauth_required). The JSON shape is
- * unconfirmed, so the code is read from `code` (number or numeric string) or a numeric `error`, and `reason`
- * is the description.
+ * unconfirmed, so the code is read from `code` (number or numeric string) or a numeric `error`.
  */
 import { CATALOGUE } from '../catalogue';
 import { type JsonObject, stringField } from '../core/answer';
@@ -27,7 +26,6 @@ export class ZoomAdapter extends StandardAdapter {
       typeof raw === 'number' || (typeof raw === 'string' && /^\d+$/.test(raw)) ? String(raw) : undefined;
     const code = stringField(body, 'error') ?? numeric;
     if (code === undefined) return undefined;
-    const description = stringField(body, 'reason') ?? stringField(body, 'error_description');
-    return { code, description, ...(numeric !== undefined ? { subCode: numeric } : {}) };
+    return { code, ...(numeric !== undefined ? { subCode: numeric } : {}) };
   }
 }

@@ -1,4 +1,7 @@
-/** Pure helpers to read one raw token-endpoint answer: body parsing, Retry-After, safe descriptions and shapes. */
+/**
+ * Pure helpers to read one raw token-endpoint answer: body parsing, Retry-After, and what of an answer may be
+ * echoed into events and errors: its shape (status, a sanitised `error` code, a bounded key set), never its text.
+ */
 
 export type JsonObject = Record<string, unknown>;
 
@@ -48,45 +51,64 @@ export function secondsField(body: JsonObject, key: string): number | null {
   return Number.isFinite(n) && n >= 0 ? Math.floor(n) : null;
 }
 
-/** Seconds to wait from Retry-After (delta or HTTP date) or x-ratelimit-reset (UNIX time or delta). */
+/** Longest wait a header may ask for, before the engine's own cap: ~68 years, still a safe integer of ms. */
+const MAX_PARSED_WAIT_SECONDS = 2 ** 31 - 1;
+const HTTP_DATE = /^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,? [0-9a-z :-]{10,40}$/i;
+
+function boundedWait(seconds: number): number | undefined {
+  if (!Number.isFinite(seconds)) return undefined;
+  return Math.min(MAX_PARSED_WAIT_SECONDS, Math.max(0, Math.ceil(seconds)));
+}
+
+/**
+ * Seconds to wait from Retry-After (delta or HTTP date) or x-ratelimit-reset (UNIX time or delta); undefined
+ * when absent or unreadable. Always a finite whole number between 0 and ~68 years (negative, NaN, absurdly
+ * large values and far-away dates cannot escape); RATE_LIMIT_MAX_WAIT_SECONDS is applied by the caller.
+ */
 export function retryAfterSeconds(headers: Headers, nowMs: number = Date.now()): number | undefined {
-  const retryAfter = headers.get('retry-after')?.trim();
+  const retryAfter = headers.get('retry-after')?.trim().slice(0, 64);
   if (retryAfter) {
-    if (/^\d+$/.test(retryAfter)) return Number(retryAfter);
-    const at = Date.parse(retryAfter);
-    if (!Number.isNaN(at)) return Math.max(0, Math.ceil((at - nowMs) / 1000));
+    if (/^\d{1,20}$/.test(retryAfter)) return boundedWait(Number(retryAfter));
+    if (HTTP_DATE.test(retryAfter)) {
+      const at = Date.parse(retryAfter);
+      if (!Number.isNaN(at)) return boundedWait((at - nowMs) / 1000);
+    }
   }
-  const reset = headers.get('x-ratelimit-reset')?.trim();
-  if (reset && /^\d+$/.test(reset)) {
+  const reset = headers.get('x-ratelimit-reset')?.trim().slice(0, 64);
+  if (reset && /^\d{1,20}$/.test(reset)) {
     const n = Number(reset);
-    return n > 1_000_000_000 ? Math.max(0, Math.ceil(n - nowMs / 1000)) : n;
+    return boundedWait(n > 1_000_000_000 ? n - nowMs / 1000 : n);
   }
   return undefined;
 }
 
-const TOKENISH = /[A-Za-z0-9._~+/=-]{24,}/g;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** What an `error` code (or sub-code) from an answer may look like to be echoed. */
+const SAFE_CODE = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** Stands for any code that does not look like one (too long, spaces, quotes, control characters…). */
+export const MALFORMED_CODE = 'malformed_error_code';
 
-/**
- * A provider description made safe to store: secrets we know are cut out, any other long token-like run
- * (24+ token characters mixing letters and digits) is redacted, UUIDs such as Microsoft trace IDs are kept;
- * then truncated to 200 characters.
- */
-export function safeDescription(
-  text: string | undefined,
-  secrets: readonly string[] = [],
-): string | undefined {
-  if (text === undefined) return undefined;
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  out = out.replace(TOKENISH, (run) =>
-    UUID.test(run) || !/[0-9]/.test(run) || !/[A-Za-z]/.test(run) ? run : '[redacted]',
-  );
-  return out.length > 200 ? out.slice(0, 200) : out;
+/** The code when it looks like a code, the fixed placeholder otherwise; undefined stays undefined. */
+export function safeCode(code: string | undefined): string | undefined {
+  if (code === undefined) return undefined;
+  return SAFE_CODE.test(code) ? code : MALFORMED_CODE;
 }
 
-/** The answer's shape without values: `json{a,b}` (sorted keys) or the content type and length. */
+const SAFE_KEY = /^[A-Za-z0-9_.:-]{1,40}$/;
+const MAX_SHAPE_KEYS = 20;
+const SAFE_MEDIA_TYPE = /^[a-z0-9.+-]{1,40}\/[a-z0-9.+-]{1,60}$/;
+
+/**
+ * The answer's shape without values: `json{a,b}` (sorted keys; at most 20, odd-looking keys as `?`, then
+ * `+N`) or the media type and length. Bounded whatever the answer holds.
+ */
 export function shapeOf(body: ParsedBody): string {
-  if (body.kind === 'json') return `json{${Object.keys(body.value).sort().join(',')}}`;
-  return `${body.contentType};len=${body.length}`;
+  if (body.kind === 'json') {
+    const keys = [...new Set(Object.keys(body.value).map((k) => (SAFE_KEY.test(k) ? k : '?')))].sort();
+    const shown = keys.slice(0, MAX_SHAPE_KEYS);
+    const more = keys.length - shown.length;
+    return `json{${shown.join(',')}${more > 0 ? `,+${more}` : ''}}`;
+  }
+  const type =
+    body.contentType === 'none' || SAFE_MEDIA_TYPE.test(body.contentType) ? body.contentType : 'other';
+  return `${type};len=${body.length}`;
 }

@@ -8,6 +8,8 @@
  * non-JSON bodies, so `classify` stays the single place where answers are interpreted.
  */
 import * as oauth from 'oauth4webapi';
+import { createOutboundFetch, type OutboundFetch, type Resolver } from '../outbound/outbound-fetch';
+import { checkTarget, DEVELOPMENT_POLICY, type OutboundPolicy, parseTarget } from '../outbound/policy';
 import type {
   CatalogueEntry,
   ClientAuthMethod,
@@ -27,7 +29,7 @@ import {
   type ParsedBody,
   parseBody,
   retryAfterSeconds,
-  safeDescription,
+  safeCode,
   secondsField,
   shapeOf,
   stringField,
@@ -42,14 +44,18 @@ import {
 import { fetchAnswer, signalsFor, TransportFailure } from './transport';
 
 export interface AdapterDeps {
-  fetch?: typeof fetch;
+  /** The outbound rules (default: development's, where plain http reaches loopback only). */
+  policy?: OutboundPolicy;
+  /** Default: the guarded fetch of these rules (share one between adapters: it holds the connection pools). */
+  fetch?: OutboundFetch;
+  /** DNS for the guarded fetch's connect-time checks (default: the system resolver). */
+  resolver?: Resolver;
 }
 
-/** What an error answer says, read from the provider's envelope. */
+/** What an error answer says, read from the provider's envelope: codes only, never its free text. */
 export interface ErrorFields {
   code: string;
   subCode?: string;
-  description?: string;
 }
 
 interface Outgoing {
@@ -61,10 +67,9 @@ interface Outgoing {
   signal?: AbortSignal;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
 export class StandardAdapter implements ProviderAdapter {
-  private readonly fetchImpl: typeof fetch;
+  private readonly fetchImpl: OutboundFetch;
+  private readonly policy: OutboundPolicy;
 
   constructor(
     readonly catalogue: CatalogueEntry,
@@ -72,7 +77,8 @@ export class StandardAdapter implements ProviderAdapter {
     /** Provider codes (error or sub-code) checked before the standard table. */
     protected readonly codes: CodeTable = {},
   ) {
-    this.fetchImpl = deps.fetch ?? ((input, init) => fetch(input, init));
+    this.policy = deps.policy ?? DEVELOPMENT_POLICY;
+    this.fetchImpl = deps.fetch ?? createOutboundFetch(this.policy, deps.resolver);
   }
 
   get name(): ProviderName {
@@ -84,8 +90,7 @@ export class StandardAdapter implements ProviderAdapter {
       oauth.refreshTokenGrantRequest(as, client, auth, req.refreshToken, options),
     );
     if ('failure' in sent) return { ok: false, failure: sent.failure };
-    const result = this.classify(sent.answer);
-    return result.ok ? result : { ok: false, failure: this.scrub(result.failure, req) };
+    return this.classify(sent.answer);
   }
 
   async revoke(req: RevokeRequest): Promise<RevokeResult> {
@@ -108,13 +113,17 @@ export class StandardAdapter implements ProviderAdapter {
       }),
     );
     if ('failure' in sent) return { ok: false, failure: sent.failure };
-    const result = this.classifyRevoke(sent.answer);
-    return result.ok ? result : { ok: false, failure: result.failure && this.scrub(result.failure, req) };
+    return this.classifyRevoke(sent.answer);
   }
 
   classify(answer: RawAnswer): RefreshResult {
     const body = parseBody(answer.headers, answer.bodyText);
-    const fields = body.kind === 'json' ? this.readError(body.value) : undefined;
+    const read = body.kind === 'json' ? this.readError(body.value) : undefined;
+    // Only codes that look like codes go further (into tables, events, last_error); never free text.
+    const fields: ErrorFields | undefined = read && {
+      code: safeCode(read.code) ?? read.code,
+      ...(read.subCode !== undefined ? { subCode: safeCode(read.subCode) } : {}),
+    };
     const cls = fields && this.errorClass(fields, answer);
     const fail = (
       klass: FailureClass,
@@ -125,6 +134,10 @@ export class StandardAdapter implements ProviderAdapter {
       failure: this.failure(answer, klass, code, fields, body, extra),
     });
 
+    // Redirects are never followed (token and revocation calls are sent with redirect: manual).
+    if (answer.status >= 300 && answer.status < 400) {
+      return fail('provider_error', 'redirect_refused', { shape: shapeOf(body) });
+    }
     if (answer.status === 429) return fail('rate_limited', fields?.code ?? 'http_429');
     if (cls === 'rate_limited') return fail(cls, fields?.code ?? 'rate_limited');
     if (answer.status >= 500) return fail('transient', fields?.code ?? `http_${answer.status}`);
@@ -144,8 +157,7 @@ export class StandardAdapter implements ProviderAdapter {
   /** The error in a JSON answer, or undefined when the answer does not carry one. */
   protected readError(body: JsonObject): ErrorFields | undefined {
     const code = stringField(body, 'error');
-    if (code === undefined) return undefined;
-    return { code, description: stringField(body, 'error_description') };
+    return code === undefined ? undefined : { code };
   }
 
   /** Provider table first (sub-code, then code), then the standard table; undefined = unrecognised. */
@@ -208,21 +220,10 @@ export class StandardAdapter implements ProviderAdapter {
         klass === 'transient' && (AMBIGUOUS_STATUSES.has(answer.status) || AMBIGUOUS_CODES.has(code)),
     };
     if (fields?.subCode !== undefined) failure.subCode = fields.subCode;
-    const description = safeDescription(fields?.description);
-    if (description !== undefined) failure.description = description;
     const retryAfter = retryAfterSeconds(answer.headers);
     if (retryAfter !== undefined) failure.retryAfterSeconds = retryAfter;
     if (body && (klass === 'provider_error' || body.kind === 'other')) failure.shape = shapeOf(body);
     return { ...failure, ...extra };
-  }
-
-  private scrub(
-    failure: ProviderFailure,
-    secrets: { clientSecret: string; refreshToken?: string; token?: string },
-  ) {
-    if (failure.description === undefined) return failure;
-    const known = [secrets.clientSecret, secrets.refreshToken ?? '', secrets.token ?? ''];
-    return { ...failure, description: safeDescription(failure.description, known) };
   }
 
   private async send(
@@ -237,14 +238,26 @@ export class StandardAdapter implements ProviderAdapter {
   ): Promise<{ answer: RawAnswer } | { failure: ProviderFailure }> {
     const signals = signalsFor(req.timeoutMs, req.signal);
     let answer: RawAnswer | undefined;
-    let url: URL;
-    try {
-      url = new URL(out.url);
-    } catch {
+    const target = parseTarget(out.url);
+    if (typeof target === 'string') {
       return {
         failure: { class: 'integration_error', code: 'invalid_endpoint', httpStatus: null, ambiguous: false },
       };
     }
+    // Refused before anything is built or sent; the guarded fetch checks each address it connects to again.
+    const refusal = checkTarget(target, this.policy);
+    if (refusal !== null) {
+      return {
+        failure: {
+          class: 'integration_error',
+          code: 'outbound_url_refused',
+          subCode: refusal,
+          httpStatus: null,
+          ambiguous: false,
+        },
+      };
+    }
+    const { url } = target;
     const as: oauth.AuthorizationServer = {
       issuer: url.origin,
       token_endpoint: out.url,
@@ -256,10 +269,10 @@ export class StandardAdapter implements ProviderAdapter {
         : oauth.ClientSecretPost(out.clientSecret);
     const options: oauth.TokenEndpointRequestOptions = {
       signal: signals.combined,
-      // Plain http only for loopback test peers; anything else must be https (oauth4webapi enforces it).
-      [oauth.allowInsecureRequests]: url.protocol === 'http:' && LOOPBACK.has(url.hostname),
-      [oauth.customFetch]: async (target, init) => {
-        const sent = await fetchAnswer(this.fetchImpl, target, this.encodeBody(init), signals);
+      // Plain http passed the outbound rules (loopback, outside production); the guarded fetch checks again.
+      [oauth.allowInsecureRequests]: target.scheme === 'http',
+      [oauth.customFetch]: async (href, init) => {
+        const sent = await fetchAnswer(this.fetchImpl, href, this.encodeBody(init), signals);
         answer = sent.answer;
         return sent.response;
       },
@@ -273,7 +286,7 @@ export class StandardAdapter implements ProviderAdapter {
         failure: {
           class: 'integration_error',
           code: 'request_rejected_locally',
-          ...(typeof subCode === 'string' ? { subCode } : {}),
+          ...(typeof subCode === 'string' ? { subCode: safeCode(subCode) } : {}),
           httpStatus: null,
           ambiguous: false,
         },

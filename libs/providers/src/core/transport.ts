@@ -1,7 +1,18 @@
-/** Sends one request and maps transport failures (timeout, refused, reset) to a ProviderFailure. */
+/**
+ * Sends one request, reads its answer under a size cap, and maps transport failures (timeout, refused, reset,
+ * an outbound URL refused by the rules, an answer too large) to a ProviderFailure.
+ */
+import { type OutboundFetch, refusalOf } from '../outbound/outbound-fetch';
 import type { ProviderFailure, RawAnswer } from '../types';
+import { safeCode } from './answer';
 
-/** Thrown through oauth4webapi's customFetch so a transport failure can be told apart from a config error. */
+/** The largest token or revocation answer read (design 6b); a larger one is refused unread. */
+export const MAX_ANSWER_BYTES = 1024 * 1024;
+
+/**
+ * Thrown through oauth4webapi's customFetch so a transport failure (or an answer we refuse to read) can be told
+ * apart from a config error.
+ */
 export class TransportFailure extends Error {
   constructor(readonly failure: ProviderFailure) {
     super(`transport failure: ${failure.code}`);
@@ -46,11 +57,22 @@ export function signalsFor(timeoutMs: number, caller?: AbortSignal): Signals {
 }
 
 export function transportFailure(err: unknown, signals: Signals): ProviderFailure {
+  const refusal = refusalOf(err);
+  if (refusal !== undefined) {
+    // Nothing was sent: the URL, or an address its host resolved to, is against the outbound rules.
+    return {
+      class: 'integration_error',
+      code: 'outbound_url_refused',
+      subCode: refusal,
+      httpStatus: null,
+      ambiguous: false,
+    };
+  }
   if (signals.timeout.aborted)
     return { class: 'transient', code: 'timeout', httpStatus: null, ambiguous: true };
   if (signals.caller?.aborted)
     return { class: 'transient', code: 'aborted', httpStatus: null, ambiguous: true };
-  const errno = errnoOf(err);
+  const errno = safeCode(errnoOf(err));
   if (errno !== undefined && NOT_SENT.has(errno)) {
     return { class: 'transient', code: 'connect_failed', subCode: errno, httpStatus: null, ambiguous: false };
   }
@@ -58,18 +80,59 @@ export function transportFailure(err: unknown, signals: Signals): ProviderFailur
   return { class: 'transient', code: 'connection_reset', subCode: errno, httpStatus: null, ambiguous: true };
 }
 
-/** fetch + read the whole body under the same signal; throws TransportFailure on any transport error. */
+class AnswerTooLarge extends Error {}
+
+/**
+ * The body as text, at most `maxBytes` of it: a declared or streamed length beyond that cancels the stream
+ * (closing the connection) and throws AnswerTooLarge.
+ */
+export async function readCapped(response: Response, maxBytes: number = MAX_ANSWER_BYTES): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new AnswerTooLarge();
+  }
+  if (!response.body) return '';
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new AnswerTooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** fetch + read the body (capped) under the same signal; throws TransportFailure on any transport error. */
 export async function fetchAnswer(
-  fetchImpl: typeof fetch,
+  fetchImpl: OutboundFetch,
   url: string,
   init: RequestInit,
   signals: Signals,
 ): Promise<{ response: Response; answer: RawAnswer }> {
+  let status: number | null = null;
   try {
-    const response = await fetchImpl(url, { ...init, signal: signals.combined });
-    const bodyText = await response.text();
+    const response = await fetchImpl(url, { ...init, redirect: 'manual', signal: signals.combined });
+    status = response.status;
+    const bodyText = await readCapped(response);
     return { response, answer: { status: response.status, headers: response.headers, bodyText } };
   } catch (err) {
+    if (err instanceof AnswerTooLarge) {
+      // The provider answered, so it processed the request: a rotation may be in this answer we will not read.
+      throw new TransportFailure({
+        class: 'provider_error',
+        code: 'answer_too_large',
+        httpStatus: status,
+        ambiguous: true,
+        shape: `len>${MAX_ANSWER_BYTES}`,
+      });
+    }
     throw new TransportFailure(transportFailure(err, signals));
   }
 }
