@@ -39,7 +39,7 @@
  *                          passed to the worker when set (defaults of libs/core/src/config/vault-config.ts
  *                          otherwise); the figures record which were set.
  */
-const { spawn } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -439,7 +439,11 @@ async function main() {
   await withPg(PG_ADMIN_URL, (c) => c.query(`CREATE DATABASE "${run.dbName}"`));
   log(`database ${run.dbName}, Redis prefix ${run.redisPrefix}`);
 
-  const adminKey = `bench-admin-${crypto.randomBytes(18).toString('hex')}`;
+  const adminKey = spawnSync(
+    process.execPath,
+    ['-r', './test/utils/register-ts.js', 'apps/vault-api/src/cli.ts', 'generate-api-key'],
+    { cwd: ROOT, encoding: 'utf8' },
+  ).stdout.trim();
   const baseEnv = {
     DATABASE_URL: url,
     REDIS_URL,

@@ -31,6 +31,7 @@ const { Client } = require('pg');
 
 const ROOT = path.join(__dirname, '..');
 const API_MAIN = path.join(ROOT, 'dist/apps/vault-api/apps/vault-api/src/main.js');
+const API_CLI = path.join(ROOT, 'dist/apps/vault-api/apps/vault-api/src/cli.js');
 const SEALED_JS = path.join(ROOT, 'dist/apps/vault-api/libs/crypto/src/sealed.js');
 const RESULTS_DIR = path.join(__dirname, 'results');
 
@@ -503,7 +504,9 @@ async function main() {
   run.tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vault-bench-'));
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const masterKey = crypto.randomBytes(32).toString('base64');
-  const apiKey = `bench_${crypto.randomBytes(24).toString('base64url')}`;
+  const apiKey = spawnSync(process.execPath, [API_CLI, 'generate-api-key'], {
+    encoding: 'utf8',
+  }).stdout.trim();
   const dbName = `vault_bench_${run.id}`;
   {
     const pg = new Client({ connectionString: PG_ADMIN_URL });

@@ -84,7 +84,13 @@ describe('outbound URL rules in development and test', () => {
     const after = await api.call('GET', '/v1/integrations/patched');
     expect(after.body).toMatchObject({ token_url: google.tokenUrl, revoke_url: null, authorize_url: null });
     expect(
-      (await api.call('PATCH', '/v1/integrations/patched', { revoke_url: google.revokeUrl })).status,
+      // Moving a URL the secret is sent to needs the secret in the same change (access: secret follows URL).
+      (
+        await api.call('PATCH', '/v1/integrations/patched', {
+          revoke_url: google.revokeUrl,
+          client_secret: 'client-secret',
+        })
+      ).status,
     ).toBe(200);
   });
 
@@ -157,7 +163,12 @@ describe('outbound URL rules in development and test', () => {
     });
     const calls = google.calls;
     expect(
-      (await api.call('PATCH', '/v1/integrations/fixed-later', { token_url: google.tokenUrl })).body,
+      (
+        await api.call('PATCH', '/v1/integrations/fixed-later', {
+          token_url: google.tokenUrl,
+          client_secret: google.clientSecret,
+        })
+      ).body,
     ).toMatchObject({ status: 'ok', status_reason: null });
     expect((await api.call('POST', `/v1/connections/${id}/refresh`)).body).toMatchObject({
       outcome: 'success',

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { generateApiKey } from '@vault/core';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../utils/database';
 import { startOAuthServer, type OAuthServer } from '../utils/oauth-server';
 import { startVaultProcess, type VaultProcess } from '../utils/processes';
@@ -26,7 +27,7 @@ describe('refresh across several API and worker processes', () => {
       DATABASE_URL: db.url,
       REDIS_PREFIX: testRedisPrefix(),
       LOCAL_KMS_KEY: randomBytes(32).toString('base64'),
-      BOOTSTRAP_API_KEY: `vk_bootstrap_${randomBytes(16).toString('hex')}`,
+      BOOTSTRAP_API_KEY: generateApiKey(),
       SWEEP_INTERVAL_MS: '200',
       // Long enough that a provider slowed down by a loaded CI machine is not given up on: on a rotating
       // provider without a grace period, a timed-out call is a lost rotation (docs/providers.md, rule 5) and the

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { generateApiKey } from '@vault/core';
 import type { TestApi } from '../utils/api';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../utils/database';
 import { startOAuthServer, type OAuthServer } from '../utils/oauth-server';
@@ -30,7 +31,7 @@ async function sharedEnv(extra: Record<string, string>): Promise<{ db: TestDatab
       REDIS_URL,
       REDIS_PREFIX: testRedisPrefix(),
       LOCAL_KMS_KEY: randomBytes(32).toString('base64'),
-      BOOTSTRAP_API_KEY: `vk_bootstrap_${randomBytes(16).toString('hex')}`,
+      BOOTSTRAP_API_KEY: generateApiKey(),
       ...extra,
     },
   };

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { loadConfig, type VaultConfig } from '@vault/core';
+import { generateApiKey, loadConfig, type VaultConfig } from '@vault/core';
 
 /** A configuration for tests: own database and Redis prefix, a fresh local master key, quiet logs. */
 export function testConfig(overrides: Record<string, string> = {}): VaultConfig {
@@ -7,7 +7,7 @@ export function testConfig(overrides: Record<string, string> = {}): VaultConfig 
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     LOCAL_KMS_KEY: randomBytes(32).toString('base64'),
-    BOOTSTRAP_API_KEY: `vk_bootstrap_${randomBytes(16).toString('hex')}`,
+    BOOTSTRAP_API_KEY: generateApiKey(),
     HOST: '127.0.0.1',
     ...overrides,
   });

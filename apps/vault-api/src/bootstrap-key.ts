@@ -1,7 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { ApiKeysService, VAULT_CONFIG, type VaultConfig } from '@vault/core';
+import { ApiKeysService, VAULT_CONFIG, bootstrapKey, type VaultConfig } from '@vault/core';
 
-/** Creates the admin key given by BOOTSTRAP_API_KEY at start, if it is not in the database yet. */
+/**
+ * At start: creates the admin key given by BOOTSTRAP_API_KEY (or, in development, the generated one in
+ * `.local/`) if it is not in the database yet, and reads the keys of earlier versions before the first request.
+ */
 @Injectable()
 export class BootstrapKey implements OnApplicationBootstrap {
   private readonly logger = new Logger('BootstrapKey');
@@ -12,9 +15,11 @@ export class BootstrapKey implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.BOOTSTRAP_API_KEY) return;
-    if (await this.apiKeys.ensureBootstrapKey(this.config.BOOTSTRAP_API_KEY)) {
-      this.logger.log('created the admin API key given by BOOTSTRAP_API_KEY');
+    await this.apiKeys.warmUp();
+    const key = bootstrapKey(this.config, (m) => this.logger.warn(m));
+    if (!key) return;
+    if (await this.apiKeys.ensureBootstrapKey(key)) {
+      this.logger.log('created the bootstrap admin API key');
     }
   }
 }

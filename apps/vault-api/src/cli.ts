@@ -8,6 +8,7 @@ import {
   CoreModule,
   DataKeyRotation,
   VaultError,
+  generateApiKey,
   loadConfig,
   prepareDatabase,
   runMigrations,
@@ -18,7 +19,8 @@ const USAGE = `usage:
   vault migrate
   vault rewrap-data-keys          (after rotating the KMS key: re-wraps every data key under the current one)
   vault create-api-key --name NAME --scopes scope1,scope2 [--tenant TENANT_ID]
-scopes: ${API_KEY_SCOPES.join(', ')}`;
+  vault generate-api-key          (prints a new random key, e.g. for BOOTSTRAP_API_KEY; stores nothing)
+scopes: ${API_KEY_SCOPES.join(', ')} (a key with --tenant: only tokens:read, connections:read, connections:write)`;
 
 /** stdout carries the commands' output: Nest's start-up lines are dropped, its warnings and errors go to stderr. */
 const quietLogger: LoggerService = {
@@ -47,6 +49,10 @@ async function withCore<T>(
 /** Operator commands. Exit codes: 0 done, 2 bad usage or input, 1 anything else. */
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'generate-api-key') {
+    console.log(generateApiKey());
+    return 0;
+  }
   const config = loadConfig();
   switch (command ?? '') {
     case 'migrate': {

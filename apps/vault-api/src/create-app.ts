@@ -4,6 +4,8 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import type { VaultConfig } from '@vault/core';
 import { Logger } from 'nestjs-pino';
 import { ApiModule } from './app.module';
+import { clientErrorHandler, frameworkErrors, refuseMalformedQuery } from './http/framework-errors';
+import { UnsafeInputPipe } from './http/unsafe-input.pipe';
 import { vaultValidationPipe } from './http/validation';
 
 /** Builds the API application (without listening), as main.ts, the tests and the OpenAPI writer use it. */
@@ -15,12 +17,18 @@ export async function createApiApp(
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: true,
     return503OnClosing: true,
+    frameworkErrors,
+    clientErrorHandler,
   });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
     bufferLogs: options.bufferLogs ?? true,
   });
   app.useLogger(app.get(Logger));
-  app.useGlobalPipes(vaultValidationPipe());
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', refuseMalformedQuery);
+  // Bodies are JSON only: a text/plain body answers 415, not a validation error about its fields.
+  fastify.removeContentTypeParser('text/plain');
+  app.useGlobalPipes(new UnsafeInputPipe(), vaultValidationPipe());
   app.enableShutdownHooks();
   const openapi = SwaggerModule.createDocument(
     app,

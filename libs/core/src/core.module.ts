@@ -9,6 +9,7 @@ import {
   DataKeysRepository,
   Database,
   EventsRepository,
+  IntegrationEventsRepository,
   IntegrationsRepository,
   PersistenceModule,
   RefreshAttemptsRepository,
@@ -124,9 +125,13 @@ export class CoreModule {
         },
         {
           provide: IntegrationsService,
-          useFactory: (repo: IntegrationsRepository, cipher: EnvelopeCipher) =>
-            new IntegrationsService(repo, cipher, outboundPolicy(config)),
-          inject: [IntegrationsRepository, EnvelopeCipher],
+          useFactory: (
+            repo: IntegrationsRepository,
+            cipher: EnvelopeCipher,
+            db: Database,
+            events: IntegrationEventsRepository,
+          ) => new IntegrationsService(repo, cipher, db, events, outboundPolicy(config)),
+          inject: [IntegrationsRepository, EnvelopeCipher, Database, IntegrationEventsRepository],
         },
         {
           provide: ConnectionsService,

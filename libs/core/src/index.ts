@@ -6,6 +6,8 @@ export * from './crypto/aad';
 export * from './crypto/kms.factory';
 export * from './api-keys/principal';
 export * from './api-keys/api-keys.service';
+export * from './api-keys/key-format';
+export * from './api-keys/bootstrap-key-file';
 export * from './integrations/integrations.service';
 export * from './connections/connections.service';
 export * from './connections/cursor';

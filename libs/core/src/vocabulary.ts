@@ -12,6 +12,7 @@ export {
   type ConnectionStatus,
   type ConnectionView,
   type IntegrationEntity,
+  type IntegrationEvent,
 } from '@vault/persistence';
 export {
   PROVIDER_NAMES,

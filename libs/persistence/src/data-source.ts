@@ -5,9 +5,11 @@ import { ConnectionEventEntity } from './entities/connection-event.entity';
 import { ConnectionEntity } from './entities/connection.entity';
 import { DataKeyEntity } from './entities/data-key.entity';
 import { IntegrationEntity } from './entities/integration.entity';
+import { IntegrationEventEntity } from './entities/integration-event.entity';
 import { RefreshAttemptEntity } from './entities/refresh-attempt.entity';
 import { InitialSchema1732280000000 } from './migrations/1732280000000-initial-schema';
 import { RefreshEngine1732290000000 } from './migrations/1732290000000-refresh-engine';
+import { AccessControl1732330000000 } from './migrations/1732330000000-access-control';
 
 /** Entities and migrations are listed as classes so the same options work under tsc, swc and jest. */
 export const ENTITIES = [
@@ -17,8 +19,13 @@ export const ENTITIES = [
   ApiKeyEntity,
   ConnectionEventEntity,
   RefreshAttemptEntity,
+  IntegrationEventEntity,
 ];
-export const MIGRATIONS = [InitialSchema1732280000000, RefreshEngine1732290000000];
+export const MIGRATIONS = [
+  InitialSchema1732280000000,
+  RefreshEngine1732290000000,
+  AccessControl1732330000000,
+];
 
 /** Arbitrary constant shared by every process of the vault: the key of the migration advisory lock. */
 const MIGRATION_LOCK_KEY = 727_001;

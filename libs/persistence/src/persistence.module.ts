@@ -4,6 +4,7 @@ import { ApiKeysRepository } from './repositories/api-keys.repository';
 import { ConnectionsRepository } from './repositories/connections.repository';
 import { DataKeysRepository } from './repositories/data-keys.repository';
 import { EventsRepository } from './repositories/events.repository';
+import { IntegrationEventsRepository } from './repositories/integration-events.repository';
 import { IntegrationsRepository } from './repositories/integrations.repository';
 import { RefreshAttemptsRepository } from './repositories/refresh-attempts.repository';
 import { RefreshScheduleRepository } from './repositories/refresh-schedule.repository';
@@ -11,6 +12,7 @@ import { RefreshRepository } from './repositories/refresh.repository';
 
 export const REPOSITORIES = [
   IntegrationsRepository,
+  IntegrationEventsRepository,
   ConnectionsRepository,
   ApiKeysRepository,
   EventsRepository,

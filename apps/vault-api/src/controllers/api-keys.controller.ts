@@ -1,10 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ApiKeysService } from '@vault/core';
 import { CreateApiKeyDto, presentApiKey } from '../dto/api-key.dto';
+import { PageQueryDto } from '../dto/connection.dto';
 import { RequireScope } from '@vault/core';
 import { UuidPipe } from '../http/uuid.pipe';
 
+/** Key management: a platform `admin` key only (a tenant key never holds `admin`, see hasScope). */
 @ApiTags('api-keys')
 @ApiBearerAuth()
 @Controller('v1/api-keys')
@@ -25,8 +27,9 @@ export class ApiKeysController {
 
   @Get()
   @RequireScope('admin')
-  async list() {
-    return { data: (await this.apiKeys.list()).map(presentApiKey), next_cursor: null };
+  async list(@Query() q: PageQueryDto) {
+    const page = await this.apiKeys.list(q.cursor, q.limit ?? 50);
+    return { data: page.data.map(presentApiKey), next_cursor: page.nextCursor };
   }
 
   @Delete(':id')

@@ -1,14 +1,17 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { IntegrationsService } from '@vault/core';
+import { IntegrationsService, type Principal } from '@vault/core';
 import {
   CreateIntegrationDto,
   UpdateIntegrationDto,
   presentIntegration,
+  presentIntegrationEvent,
   toCreateIntegration,
   toUpdateIntegration,
 } from '../dto/integration.dto';
+import { PageQueryDto } from '../dto/connection.dto';
 import { RequireScope } from '@vault/core';
+import { Caller } from '../http/principal.decorator';
 
 @ApiTags('integrations')
 @ApiBearerAuth()
@@ -18,14 +21,23 @@ export class IntegrationsController {
 
   @Post()
   @RequireScope('integrations:write')
-  async create(@Body() body: CreateIntegrationDto) {
-    return presentIntegration(await this.integrations.create(toCreateIntegration(body)));
+  async create(@Caller() caller: Principal, @Body() body: CreateIntegrationDto) {
+    return presentIntegration(await this.integrations.create(toCreateIntegration(body), caller.keyId));
   }
 
   @Get()
   @RequireScope('connections:read')
-  async list() {
-    return { data: (await this.integrations.list()).map(presentIntegration), next_cursor: null };
+  async list(@Query() q: PageQueryDto) {
+    const page = await this.integrations.list(q.cursor, q.limit ?? 50);
+    return { data: page.data.map(presentIntegration), next_cursor: page.nextCursor };
+  }
+
+  /** Who changed what and when (creation, URLs, client ID, secret rotation, deletion); never a secret. */
+  @Get(':key/events')
+  @RequireScope('integrations:write')
+  async events(@Param('key') key: string, @Query() q: PageQueryDto) {
+    const page = await this.integrations.listEvents(key, q.cursor, q.limit ?? 50);
+    return { data: page.data.map(presentIntegrationEvent), next_cursor: page.nextCursor };
   }
 
   @Get(':key')
@@ -36,14 +48,14 @@ export class IntegrationsController {
 
   @Patch(':key')
   @RequireScope('integrations:write')
-  async update(@Param('key') key: string, @Body() body: UpdateIntegrationDto) {
-    return presentIntegration(await this.integrations.update(key, toUpdateIntegration(body)));
+  async update(@Caller() caller: Principal, @Param('key') key: string, @Body() body: UpdateIntegrationDto) {
+    return presentIntegration(await this.integrations.update(key, toUpdateIntegration(body), caller.keyId));
   }
 
   @Delete(':key')
   @HttpCode(204)
   @RequireScope('integrations:write')
-  async delete(@Param('key') key: string): Promise<void> {
-    await this.integrations.delete(key);
+  async delete(@Caller() caller: Principal, @Param('key') key: string): Promise<void> {
+    await this.integrations.delete(key, caller.keyId);
   }
 }

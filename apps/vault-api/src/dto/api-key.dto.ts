@@ -8,7 +8,13 @@ export class CreateApiKeyDto {
   @Length(1, 200)
   name: string;
 
-  @ApiProperty({ enum: API_KEY_SCOPES, isArray: true })
+  @ApiProperty({
+    enum: API_KEY_SCOPES,
+    isArray: true,
+    description:
+      'A key with a tenant_id may hold only tokens:read, connections:read and connections:write; ' +
+      'admin and integrations:write are platform powers.',
+  })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(API_KEY_SCOPES.length)
@@ -31,5 +37,7 @@ export function presentApiKey(k: ApiKeyEntity) {
     tenant_id: k.tenantId,
     created_at: k.createdAt.toISOString(),
     revoked_at: k.revokedAt ? k.revokedAt.toISOString() : null,
+    /** Stored by an earlier version (no vk_ checksum): still accepted; re-issue and revoke it. */
+    legacy_format: k.legacyFormat,
   };
 }

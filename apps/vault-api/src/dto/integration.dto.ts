@@ -4,6 +4,7 @@ import {
   type ClientAuthMethod,
   type CreateIntegrationInput,
   type IntegrationEntity,
+  type IntegrationEvent,
   type ProviderName,
   type UpdateIntegrationInput,
 } from '@vault/core';
@@ -107,7 +108,8 @@ export class UpdateIntegrationDto {
 
   @ApiPropertyOptional({
     writeOnly: true,
-    description: 'Rotates the client secret; clears credentials_rejected.',
+    description:
+      'Rotates the client secret; clears credentials_rejected. Required when token_url or revoke_url changes.',
   })
   @IsOptional()
   @IsString()
@@ -210,5 +212,16 @@ export function presentIntegration(i: IntegrationEntity) {
     status_reason: i.statusReason,
     created_at: i.createdAt.toISOString(),
     updated_at: i.updatedAt.toISOString(),
+  };
+}
+
+export function presentIntegrationEvent(e: IntegrationEvent) {
+  return {
+    id: e.id,
+    type: e.type,
+    integration_id: e.integrationId,
+    actor_key_id: e.actorKeyId,
+    changes: e.changes,
+    created_at: e.createdAt.toISOString(),
   };
 }

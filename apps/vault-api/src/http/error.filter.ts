@@ -17,6 +17,8 @@ export const STATUS_OF: Record<VaultErrorCode, number> = {
   reauth_required: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  headers_too_large: 431,
+  request_timeout: 408,
   provider_unavailable: 503,
   unavailable: 503,
   internal_error: 500,
@@ -30,6 +32,23 @@ const FASTIFY_ERRORS: Record<string, VaultErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'validation_failed',
   FST_ERR_CTP_INVALID_JSON_BODY: 'validation_failed',
 };
+
+function fastifyError(exception: unknown): { code: string; statusCode: number } | null {
+  for (const e of [exception, (exception as { cause?: unknown } | null)?.cause]) {
+    const { code, statusCode } = (e ?? {}) as { code?: unknown; statusCode?: unknown };
+    if (typeof code === 'string' && code.startsWith('FST_')) {
+      return { code, statusCode: typeof statusCode === 'number' ? statusCode : 500 };
+    }
+  }
+  return null;
+}
+
+/** A Fastify error not listed above, by its status: the caller's fault only when it is a 4xx. */
+function byStatus(status: number): VaultErrorCode | undefined {
+  if (status === 413) return 'payload_too_large';
+  if (status === 415) return 'unsupported_media_type';
+  return status >= 400 && status < 500 ? 'validation_failed' : undefined;
+}
 
 /**
  * Maps every error to `{ error, message, ... }`. Unknown errors become 500 with an `errorId` that is also
@@ -59,19 +78,24 @@ export class VaultErrorFilter implements ExceptionFilter {
         body: { ...exception.details, error: exception.code, message: exception.message },
       };
     }
-    const fastifyCode = (exception as { code?: unknown }).code;
-    if (typeof fastifyCode === 'string' && fastifyCode in FASTIFY_ERRORS) {
-      const code = FASTIFY_ERRORS[fastifyCode] ?? 'validation_failed';
-      const message =
-        code === 'payload_too_large'
-          ? 'the request body is larger than the limit'
-          : code === 'unsupported_media_type'
-            ? 'send the body as application/json'
-            : 'the request body is not valid JSON';
-      return {
-        status: STATUS_OF[code],
-        body: { error: code, message, ...(code === 'validation_failed' ? { field: 'body' } : {}) },
-      };
+    // Fastify's own errors arrive as they are or wrapped by Nest in an HttpException (as its cause).
+    const fastify = fastifyError(exception);
+    if (fastify) {
+      const code = FASTIFY_ERRORS[fastify.code] ?? byStatus(fastify.statusCode);
+      if (code) {
+        const message =
+          code === 'payload_too_large'
+            ? 'the request body is larger than the limit'
+            : code === 'unsupported_media_type'
+              ? 'send the body as application/json'
+              : fastify.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH'
+                ? 'body: does not match Content-Length'
+                : 'body: is not valid JSON';
+        return {
+          status: STATUS_OF[code],
+          body: { error: code, message, ...(code === 'validation_failed' ? { field: 'body' } : {}) },
+        };
+      }
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();

@@ -36,6 +36,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/integrations/{key}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["IntegrationsController_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/integrations/{key}": {
         parameters: {
             query?: never;
@@ -209,7 +225,7 @@ export interface components {
         };
         UpdateIntegrationDto: {
             client_id?: string;
-            /** @description Rotates the client secret; clears credentials_rejected. */
+            /** @description Rotates the client secret; clears credentials_rejected. Required when token_url or revoke_url changes. */
             client_secret?: string;
             token_url?: Record<string, never> | null;
             authorize_url?: Record<string, never> | null;
@@ -255,6 +271,7 @@ export interface components {
         };
         CreateApiKeyDto: {
             name: string;
+            /** @description A key with a tenant_id may hold only tokens:read, connections:read and connections:write; admin and integrations:write are platform powers. */
             scopes: ("tokens:read" | "connections:read" | "connections:write" | "integrations:write" | "admin")[];
             /** @description Limit the key to one tenant. */
             tenant_id?: string;
@@ -292,7 +309,10 @@ export interface operations {
     };
     IntegrationsController_list: {
         parameters: {
-            query?: never;
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -321,6 +341,28 @@ export interface operations {
         };
         responses: {
             201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    IntegrationsController_events: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -538,7 +580,10 @@ export interface operations {
     };
     ApiKeysController_list: {
         parameters: {
-            query?: never;
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;

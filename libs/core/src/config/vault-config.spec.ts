@@ -1,3 +1,4 @@
+import { generateApiKey } from '../api-keys/key-format';
 import { ConfigError, loadConfig, outboundPolicy } from './vault-config';
 
 describe('loadConfig', () => {
@@ -49,6 +50,27 @@ describe('loadConfig', () => {
 
   it('needs a webhook secret when a webhook URL is set', () => {
     expect(() => loadConfig({ WEBHOOK_URL: 'https://example.test/hook' })).toThrow(/WEBHOOK_SECRET/);
+  });
+
+  it('accepts only a generated vk_ key as BOOTSTRAP_API_KEY, naming the variable and never the value', () => {
+    const key = generateApiKey();
+    expect(loadConfig({ BOOTSTRAP_API_KEY: key }).BOOTSTRAP_API_KEY).toBe(key);
+    for (const bad of [
+      'change-me-bootstrap-admin-key-0001',
+      `vk_${'a'.repeat(49)}`,
+      key.slice(0, -1) + (key.endsWith('x') ? 'y' : 'x'),
+    ]) {
+      let err: unknown;
+      try {
+        loadConfig({ BOOTSTRAP_API_KEY: bad });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).variables).toEqual(['BOOTSTRAP_API_KEY']);
+      expect((err as ConfigError).message).toContain('generate-api-key');
+      expect((err as ConfigError).message).not.toContain(bad);
+    }
   });
 
   describe('outbound URL rules at load', () => {

@@ -6,6 +6,7 @@ import {
   parseTarget,
 } from '@vault/providers';
 import { z } from 'zod';
+import { isWellFormedApiKey } from '../api-keys/key-format';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -42,7 +43,15 @@ const envShape = z.object({
     .optional(),
   /** Extension: where a generated development master key is kept (git-ignored). */
   LOCAL_KMS_KEY_FILE: z.string().min(1).default('.local/kms-master.key'),
-  BOOTSTRAP_API_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
+  BOOTSTRAP_API_KEY: z
+    .string()
+    .refine(
+      isWellFormedApiKey,
+      'must be a key made by `npm run cli -- generate-api-key` (vk_ + 49 base62 characters with its checksum)',
+    )
+    .optional(),
+  /** Extension: where `npm start` in development keeps a generated admin key when BOOTSTRAP_API_KEY is unset. */
+  BOOTSTRAP_API_KEY_FILE: z.string().min(1).default('.local/bootstrap-api-key'),
   REFRESH_MARGIN_SECONDS: z.coerce.number().int().min(0).default(300),
   WEBHOOK_URL: z.url().optional(),
   /**

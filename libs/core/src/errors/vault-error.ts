@@ -12,6 +12,8 @@ export const ERROR_CODES = [
   'reauth_required',
   'payload_too_large',
   'unsupported_media_type',
+  'headers_too_large',
+  'request_timeout',
   'provider_unavailable',
   'unavailable',
   'internal_error',

@@ -2,9 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { EnvelopeCipher } from '@vault/crypto';
 import {
   ForeignKeyViolation,
+  IntegrationEventsRepository,
   IntegrationsRepository,
   UniqueViolation,
+  type Database,
   type IntegrationEntity,
+  type IntegrationEvent,
+  type Queryable,
 } from '@vault/persistence';
 import {
   CATALOGUE,
@@ -16,8 +20,10 @@ import {
   type ProviderName,
   type Resolver,
 } from '@vault/providers';
+import { decodeCursor, encodeCursor } from '../connections/cursor';
 import { aad } from '../crypto/aad';
 import { VaultError } from '../errors/vault-error';
+import { assertSecretFollowsUrls, describeChange, snapshot } from './integration-changes';
 
 export interface CreateIntegrationInput {
   key: string;
@@ -41,10 +47,15 @@ export interface IntegrationCredentials {
   clientSecret: string;
 }
 
+/** Who makes a change to an integration: the API key's ID (recorded in the integration's events). */
+export type ActorKeyId = string | null;
+
 export class IntegrationsService {
   constructor(
     private readonly repo: IntegrationsRepository,
     private readonly cipher: EnvelopeCipher,
+    private readonly db: Database,
+    private readonly events: IntegrationEventsRepository,
     private readonly outbound: OutboundPolicy,
     private readonly resolver: Resolver = systemResolver,
   ) {}
@@ -60,7 +71,7 @@ export class IntegrationsService {
     }
   }
 
-  async create(input: CreateIntegrationInput): Promise<IntegrationEntity> {
+  async create(input: CreateIntegrationInput, actor: ActorKeyId = null): Promise<IntegrationEntity> {
     const entry = CATALOGUE[input.provider];
     const tokenUrl = input.tokenUrl ?? entry.tokenUrl;
     if (!tokenUrl) {
@@ -80,20 +91,28 @@ export class IntegrationsService {
       });
     }
     const id = randomUUID();
+    const clientSecretSealed = await this.cipher.seal(input.clientSecret, aad.integration(id));
     try {
-      return await this.repo.insert({
-        id,
-        key: input.key,
-        provider: input.provider,
-        clientId: input.clientId,
-        clientSecretSealed: await this.cipher.seal(input.clientSecret, aad.integration(id)),
-        tokenUrl: input.tokenUrl ?? null,
-        authorizeUrl: input.authorizeUrl ?? null,
-        revokeUrl: input.revokeUrl ?? null,
-        scopes: input.scopes ?? [],
-        clientAuth: input.clientAuth ?? entry.clientAuth,
-        refreshMarginSeconds: input.refreshMarginSeconds ?? null,
-        requestTimeoutMs: input.requestTimeoutMs ?? null,
+      return await this.db.transaction(async (tx) => {
+        const created = await this.repo.insert(
+          {
+            id,
+            key: input.key,
+            provider: input.provider,
+            clientId: input.clientId,
+            clientSecretSealed,
+            tokenUrl: input.tokenUrl ?? null,
+            authorizeUrl: input.authorizeUrl ?? null,
+            revokeUrl: input.revokeUrl ?? null,
+            scopes: input.scopes ?? [],
+            clientAuth: input.clientAuth ?? entry.clientAuth,
+            refreshMarginSeconds: input.refreshMarginSeconds ?? null,
+            requestTimeoutMs: input.requestTimeoutMs ?? null,
+          },
+          tx,
+        );
+        await this.record(created, 'created', actor, snapshot(created), tx);
+        return created;
       });
     } catch (err) {
       if (err instanceof UniqueViolation) {
@@ -105,8 +124,37 @@ export class IntegrationsService {
     }
   }
 
-  list(): Promise<IntegrationEntity[]> {
-    return this.repo.list();
+  async list(
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<{ data: IntegrationEntity[]; nextCursor: string | null }> {
+    const rows = await this.repo.list(cursor === undefined ? null : decodeCursor(cursor), limit + 1);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      data: page,
+      nextCursor:
+        rows.length > limit && last ? encodeCursor({ createdAt: last.cursorAt, id: last.id }) : null,
+    };
+  }
+
+  /** The history of every integration that had this key, newest first. */
+  async listEvents(
+    key: string,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<{ data: IntegrationEvent[]; nextCursor: string | null }> {
+    let before: string | null = null;
+    if (cursor !== undefined) {
+      if (!/^[1-9][0-9]{0,18}$/.test(cursor))
+        throw VaultError.validation('cursor', 'is not a cursor this API returned');
+      before = cursor;
+    }
+    const rows = await this.events.list(key, before, limit + 1);
+    if (rows.length === 0 && before === null) await this.get(key);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { data: page, nextCursor: rows.length > limit && last ? last.id : null };
   }
 
   async get(key: string): Promise<IntegrationEntity> {
@@ -121,9 +169,17 @@ export class IntegrationsService {
     return row;
   }
 
-  /** Changes settings; a new client secret is sealed; new credentials or token URL clear `credentials_rejected`. */
-  async update(key: string, patch: UpdateIntegrationInput): Promise<IntegrationEntity> {
-    const current = await this.get(key);
+  /**
+   * Changes settings; a new client secret is sealed; new credentials or token URL clear
+   * `credentials_rejected`. Moving the token or revocation URL needs the client secret in the same change.
+   * Every change is recorded as an event.
+   */
+  async update(
+    key: string,
+    patch: UpdateIntegrationInput,
+    actor: ActorKeyId = null,
+  ): Promise<IntegrationEntity> {
+    const before = await this.get(key);
     const changes: Parameters<IntegrationsRepository['update']>[1] = {};
     if (patch.clientId !== undefined) changes.clientId = patch.clientId;
     if (patch.tokenUrl !== undefined) changes.tokenUrl = patch.tokenUrl;
@@ -133,11 +189,11 @@ export class IntegrationsService {
     if (patch.clientAuth !== undefined) changes.clientAuth = patch.clientAuth;
     if (patch.refreshMarginSeconds !== undefined) changes.refreshMarginSeconds = patch.refreshMarginSeconds;
     if (patch.requestTimeoutMs !== undefined) changes.requestTimeoutMs = patch.requestTimeoutMs;
-    const tokenUrl = changes.tokenUrl === undefined ? current.tokenUrl : changes.tokenUrl;
-    if (!tokenUrl && !CATALOGUE[current.provider as ProviderName].tokenUrl) {
+    const tokenUrl = changes.tokenUrl === undefined ? before.tokenUrl : changes.tokenUrl;
+    if (!tokenUrl && !CATALOGUE[before.provider as ProviderName].tokenUrl) {
       throw VaultError.validation(
         'token_url',
-        `provider ${current.provider} has no default token URL; give one`,
+        `provider ${before.provider} has no default token URL; give one`,
       );
     }
     await this.checkUrls({
@@ -145,19 +201,28 @@ export class IntegrationsService {
       authorize_url: patch.authorizeUrl,
       revoke_url: patch.revokeUrl,
     });
+    assertSecretFollowsUrls(describeChange(before, changes, false), patch.clientSecret !== undefined);
     // New credentials, or a new token URL (one refused by the outbound rules, say), deserve another try.
     if (patch.clientSecret !== undefined || patch.clientId !== undefined || patch.tokenUrl !== undefined) {
       changes.status = 'ok';
       changes.statusReason = null;
     }
     if (patch.clientSecret !== undefined) {
-      changes.clientSecretSealed = await this.cipher.seal(patch.clientSecret, aad.integration(current.id));
+      changes.clientSecretSealed = await this.cipher.seal(patch.clientSecret, aad.integration(before.id));
     }
-    if (Object.keys(changes).length > 0) await this.repo.update(current.id, changes);
+    await this.db.transaction(async (tx) => {
+      // Locked so the recorded old values are the ones this change replaces.
+      const current = await this.repo.findByKeyForUpdate(key, tx);
+      if (!current || current.id !== before.id) throw VaultError.notFound('integration');
+      const change = describeChange(current, changes, patch.clientSecret !== undefined);
+      assertSecretFollowsUrls(change, patch.clientSecret !== undefined);
+      if (Object.keys(changes).length > 0) await this.repo.update(current.id, changes, tx);
+      if (change) await this.record(current, 'updated', actor, change, tx);
+    });
     return this.get(key);
   }
 
-  async delete(key: string): Promise<void> {
+  async delete(key: string, actor: ActorKeyId = null): Promise<void> {
     const current = await this.get(key);
     const inUse = (count: number) =>
       new VaultError(
@@ -168,12 +233,29 @@ export class IntegrationsService {
     const count = await this.repo.countConnections(current.id);
     if (count > 0) throw inUse(count);
     try {
-      await this.repo.delete(current.id);
+      await this.db.transaction(async (tx) => {
+        if (await this.repo.delete(current.id, tx)) {
+          await this.record(current, 'deleted', actor, snapshot(current), tx);
+        }
+      });
     } catch (err) {
       // A connection was imported between the count and the delete (the foreign key refuses the delete).
       if (err instanceof ForeignKeyViolation) throw inUse(await this.repo.countConnections(current.id));
       throw err;
     }
+  }
+
+  private record(
+    i: IntegrationEntity,
+    type: IntegrationEvent['type'],
+    actor: ActorKeyId,
+    changes: Record<string, unknown>,
+    tx: Queryable,
+  ): Promise<void> {
+    return this.events.append(
+      { integrationId: i.id, integrationKey: i.key, type, actorKeyId: actor, changes },
+      tx,
+    );
   }
 
   async credentials(id: string): Promise<IntegrationCredentials> {

@@ -36,4 +36,11 @@ export class ApiKeyEntity {
 
   @Column('timestamptz', { name: 'revoked_at', nullable: true })
   revokedAt: Date | null;
+
+  /**
+   * True for a key stored by an earlier version (no `vk_` checksum): the column defaults to true, so rows that
+   * an earlier version still writes during a rolling upgrade count as legacy too; this version writes false.
+   */
+  @Column('boolean', { name: 'legacy_format', default: true })
+  legacyFormat: boolean;
 }

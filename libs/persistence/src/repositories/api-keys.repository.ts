@@ -2,12 +2,15 @@ import type { Database, Row } from '../database/database';
 import type { ApiKeyEntity, ApiKeyScope } from '../entities/api-key.entity';
 
 export type ApiKeyWithHash = ApiKeyEntity & { keyHash: Buffer };
+/** A key as listed: `created_at` also at full (microsecond) precision, for keyset cursors. */
+export type ApiKeyListed = ApiKeyEntity & { cursorAt: string };
 
-const COLUMNS = 'id, name, key_prefix, scopes, tenant_id, created_at, revoked_at';
+const COLUMNS = 'id, name, key_prefix, scopes, tenant_id, created_at, revoked_at, legacy_format';
 
 export class ApiKeysRepository {
   constructor(private readonly db: Database) {}
 
+  /** Keys this version makes carry the vk_ checksum: `legacy_format` false (the column defaults to true). */
   async insert(row: {
     id: string;
     name: string;
@@ -17,7 +20,8 @@ export class ApiKeysRepository {
     tenantId: string | null;
   }): Promise<ApiKeyEntity> {
     const [created] = await this.db.query(
-      `INSERT INTO api_keys (id, name, key_hash, key_prefix, scopes, tenant_id) VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO api_keys (id, name, key_hash, key_prefix, scopes, tenant_id, legacy_format)
+       VALUES ($1, $2, $3, $4, $5, $6, false)
        RETURNING ${COLUMNS}`,
       [row.id, row.name, row.keyHash, row.keyPrefix, row.scopes, row.tenantId],
     );
@@ -41,8 +45,25 @@ export class ApiKeysRepository {
     return r?.found === true;
   }
 
-  async list(): Promise<ApiKeyEntity[]> {
-    return (await this.db.query(`SELECT ${COLUMNS} FROM api_keys ORDER BY created_at, id`)).map(toApiKey);
+  /** Oldest first, keyset-paginated on (created_at, id). */
+  async list(after: { createdAt: string; id: string } | null, limit: number): Promise<ApiKeyListed[]> {
+    const rows = await this.db.query(
+      `SELECT ${COLUMNS},
+         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
+       FROM api_keys
+       WHERE $1::timestamptz IS NULL OR (created_at, id) > ($1::timestamptz, $2::uuid)
+       ORDER BY created_at, id LIMIT $3`,
+      [after?.createdAt ?? null, after?.id ?? null, limit],
+    );
+    return rows.map((r) => ({ ...toApiKey(r), cursorAt: r.cursor_at as string }));
+  }
+
+  /** Hashes of the active keys stored by earlier versions (few, and no new ones are made). */
+  async listLegacyHashes(): Promise<{ id: string; keyHash: Buffer }[]> {
+    const rows = await this.db.query(
+      `SELECT id, key_hash FROM api_keys WHERE legacy_format AND revoked_at IS NULL`,
+    );
+    return rows.map((r) => ({ id: r.id as string, keyHash: r.key_hash as Buffer }));
   }
 
   async revoke(id: string): Promise<boolean> {
@@ -64,5 +85,6 @@ function toApiKey(r: Row): ApiKeyEntity {
     tenantId: r.tenant_id as string | null,
     createdAt: r.created_at as Date,
     revokedAt: r.revoked_at as Date | null,
+    legacyFormat: r.legacy_format as boolean,
   } as ApiKeyEntity;
 }

@@ -1,8 +1,10 @@
-import type { Database, Row } from '../database/database';
+import type { Database, Queryable, Row } from '../database/database';
 import type { IntegrationEntity, IntegrationStatus } from '../entities/integration.entity';
 
 export type NewIntegration = Omit<IntegrationEntity, 'createdAt' | 'updatedAt' | 'status' | 'statusReason'>;
 export type IntegrationWithSecret = IntegrationEntity & { clientSecretSealed: Buffer };
+/** An integration as listed: `created_at` also at full (microsecond) precision, for keyset cursors. */
+export type IntegrationListed = IntegrationEntity & { cursorAt: string };
 export type IntegrationPatch = Partial<Omit<NewIntegration, 'id' | 'key' | 'provider'>> & {
   status?: IntegrationStatus;
   statusReason?: string | null;
@@ -29,8 +31,9 @@ const PATCHABLE: Record<keyof IntegrationPatch, string> = {
 export class IntegrationsRepository {
   constructor(private readonly db: Database) {}
 
-  async insert(row: NewIntegration): Promise<IntegrationEntity> {
-    const [created] = await this.db.query(
+  /** Inserts an integration; `tx` puts it in the caller's transaction. */
+  async insert(row: NewIntegration, tx: Queryable = this.db): Promise<IntegrationEntity> {
+    const [created] = await tx.query(
       `INSERT INTO integrations (id, key, provider, client_id, client_secret_sealed, token_url, authorize_url,
          revoke_url, scopes, client_auth, refresh_margin_seconds, request_timeout_ms)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
@@ -58,6 +61,12 @@ export class IntegrationsRepository {
     return r ? toIntegration(r) : null;
   }
 
+  /** Reads and locks the row until `tx` ends, so a change and its recorded old values agree. */
+  async findByKeyForUpdate(key: string, tx: Queryable): Promise<IntegrationEntity | null> {
+    const [r] = await tx.query(`SELECT ${COLUMNS} FROM integrations WHERE key = $1 FOR UPDATE`, [key]);
+    return r ? toIntegration(r) : null;
+  }
+
   async findById(id: string): Promise<IntegrationEntity | null> {
     const [r] = await this.db.query(`SELECT ${COLUMNS} FROM integrations WHERE id = $1`, [id]);
     return r ? toIntegration(r) : null;
@@ -72,11 +81,20 @@ export class IntegrationsRepository {
     return r ? { ...toIntegration(r), clientSecretSealed: r.client_secret_sealed as Buffer } : null;
   }
 
-  async list(): Promise<IntegrationEntity[]> {
-    return (await this.db.query(`SELECT ${COLUMNS} FROM integrations ORDER BY key`)).map(toIntegration);
+  /** Oldest first, keyset-paginated on (created_at, id). */
+  async list(after: { createdAt: string; id: string } | null, limit: number): Promise<IntegrationListed[]> {
+    const rows = await this.db.query(
+      `SELECT ${COLUMNS},
+         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
+       FROM integrations
+       WHERE $1::timestamptz IS NULL OR (created_at, id) > ($1::timestamptz, $2::uuid)
+       ORDER BY created_at, id LIMIT $3`,
+      [after?.createdAt ?? null, after?.id ?? null, limit],
+    );
+    return rows.map((r) => ({ ...toIntegration(r), cursorAt: r.cursor_at as string }));
   }
 
-  async update(id: string, patch: IntegrationPatch): Promise<void> {
+  async update(id: string, patch: IntegrationPatch, tx: Queryable = this.db): Promise<void> {
     const sets: string[] = [];
     const values: unknown[] = [id];
     for (const [prop, column] of Object.entries(PATCHABLE) as [keyof IntegrationPatch, string][]) {
@@ -85,10 +103,7 @@ export class IntegrationsRepository {
       sets.push(`${column} = $${values.length}`);
     }
     if (sets.length === 0) return;
-    await this.db.execute(
-      `UPDATE integrations SET ${sets.join(', ')}, updated_at = now() WHERE id = $1`,
-      values,
-    );
+    await tx.execute(`UPDATE integrations SET ${sets.join(', ')}, updated_at = now() WHERE id = $1`, values);
   }
 
   /**
@@ -112,8 +127,8 @@ export class IntegrationsRepository {
     return (r?.n as number | undefined) ?? 0;
   }
 
-  async delete(id: string): Promise<boolean> {
-    return (await this.db.execute(`DELETE FROM integrations WHERE id = $1`, [id])) > 0;
+  async delete(id: string, tx: Queryable = this.db): Promise<boolean> {
+    return (await tx.execute(`DELETE FROM integrations WHERE id = $1`, [id])) > 0;
   }
 }
 
