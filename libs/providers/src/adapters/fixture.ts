@@ -38,6 +38,9 @@ export const JSON_HEADERS = {
 export const HTML_HEADERS = { 'content-type': 'text/html; charset=UTF-8' };
 
 /** UNIX seconds `delta` from now, for x-ratelimit-reset headers. */
+/** When the fixture modules were built: times computed relative to "now" (epochIn, httpDateIn) age from here. */
+export const FIXTURES_BUILT_AT = Date.now();
+
 export function epochIn(delta: number): string {
   return String(Math.floor(Date.now() / 1000) + delta);
 }
