@@ -8,6 +8,7 @@ import { IntegrationsController } from './controllers/integrations.controller';
 import { OpsController } from './controllers/ops.controller';
 import { StatsController } from './controllers/stats.controller';
 import { AuditController } from './controllers/audit.controller';
+import { DashboardController } from './controllers/dashboard.controller';
 import { TokenController } from './controllers/token.controller';
 import { ApiKeyGuard } from './http/auth.guard';
 import { VaultErrorFilter } from './http/error.filter';
@@ -31,6 +32,7 @@ export class ApiModule {
         ApiKeysController,
         StatsController,
         AuditController,
+        DashboardController,
         OpsController,
       ],
       providers: [

@@ -14,6 +14,7 @@ import {
   ApiKeysRepository,
   AuditRepository,
   ConnectionsRepository,
+  DashboardRepository,
   DataKeysRepository,
   Database,
   EventsRepository,
@@ -237,8 +238,9 @@ export class CoreModule {
         },
         {
           provide: StatsService,
-          useFactory: (c: ConnectionsRepository, e: EventsRepository) => new StatsService(c, e),
-          inject: [ConnectionsRepository, EventsRepository],
+          useFactory: (c: ConnectionsRepository, e: EventsRepository, d: DashboardRepository) =>
+            new StatsService(c, e, d),
+          inject: [ConnectionsRepository, EventsRepository, DashboardRepository],
         },
         {
           provide: HealthService,

@@ -1,5 +1,6 @@
 import type { Database, Queryable, Row } from '../database/database';
 import type { ConnectionLastError, ConnectionStatus } from '../entities/connection.entity';
+import { connectionConditions } from './dashboard.repository';
 import type { TenantScope } from './tenant-scope';
 
 /** Connection metadata joined with its integration's key and provider; never a secret. */
@@ -226,13 +227,16 @@ export class ConnectionsRepository {
   /** Counts by status × integration (and provider), for dashboards and the connections gauge. */
   async countByStatus(
     scope: TenantScope,
+    filter: ConnectionListFilter = {},
   ): Promise<{ status: ConnectionStatus; integrationKey: string; provider: string; count: number }[]> {
+    const params: unknown[] = [];
+    const where = connectionConditions(scope, filter, params);
     const rows = await this.db.query(
       `SELECT c.status, i.key AS integration_key, i.provider, count(*)::int AS count
        FROM connections c JOIN integrations i ON i.id = c.integration_id
-       WHERE ($1::text IS NULL OR c.tenant_id = $1)
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        GROUP BY c.status, i.key, i.provider ORDER BY i.key, c.status`,
-      [scope.tenantId],
+      params,
     );
     return rows.map((r) => ({
       status: r.status as ConnectionStatus,
