@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { WebhookJob } from '../jobs/queues';
-import type { RefreshEvents } from '../refresh/refresh.service';
+import type { RefreshEvents } from '../refresh/refresh.types';
 
 /**
  * Turns refresh events into webhook jobs (delivered by the worker with retries). Without WEBHOOK_URL the
