@@ -20,21 +20,25 @@ export interface RefreshReport {
   retryAfterSeconds: number | null;
 }
 
+export interface NeedsReauthEvent {
+  connectionId: string;
+  tenantId: string;
+  integration: string;
+  provider: string;
+  reason: string;
+}
+
+export interface IntegrationRejectedEvent {
+  integrationId: string;
+  integration: string;
+  provider: string;
+  reason: string;
+}
+
 /** Hooks the refresher calls when a connection changes state (webhooks, pub/sub). */
 export interface RefreshEvents {
-  needsReauth(e: {
-    connectionId: string;
-    tenantId: string;
-    integration: string;
-    provider: string;
-    reason: string;
-  }): void;
-  integrationRejected(e: {
-    integrationId: string;
-    integration: string;
-    provider: string;
-    reason: string;
-  }): void;
+  needsReauth(e: NeedsReauthEvent): void;
+  integrationRejected(e: IntegrationRejectedEvent): void;
 }
 
 export const NO_EVENTS: RefreshEvents = {

@@ -31,7 +31,7 @@ export function rowOf(
       id: 'i1',
       key: 'acme',
       provider: 'oauth2',
-      status: 'active',
+      status: 'ok',
       clientId: 'client',
       clientSecretSealed: Buffer.from('sealed-secret'),
       clientAuth: 'client_secret_post',
