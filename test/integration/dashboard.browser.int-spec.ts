@@ -7,6 +7,7 @@ import { createIntegration, query } from '../utils/refresh-fixtures';
 const ROOT = join(__dirname, '..', '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
+// Code run in the page is given as strings: this project's TypeScript has no DOM library.
 // Without the browser: fails under CI (.ci/run installs Debian's chromium), warns and skips on a developer
 // machine, like the promtool tests.
 const HAVE_BROWSER = existsSync(CHROMIUM) || Boolean(process.env.CI);
@@ -110,7 +111,7 @@ if (!HAVE_BROWSER) console.warn(`WARNING: ${CHROMIUM} is missing: the /dashboard
   };
   const loaded = async () => {
     await page.waitForSelector('body[data-loaded]');
-    await page.evaluate(() => delete document.body.dataset.loaded);
+    await page.evaluate('delete document.body.dataset.loaded');
   };
   const cells = (table: string, column: number) =>
     page.$$eval(`#${table} tbody tr`, (rows, c) => rows.map((r) => r.children[c]?.textContent ?? ''), column);
@@ -122,11 +123,11 @@ if (!HAVE_BROWSER) console.warn(`WARNING: ${CHROMIUM} is missing: the /dashboard
     await login('vk_not-a-key');
     await page.waitForSelector('#login-error:has-text("refused")');
     expect(await page.isVisible('#dashboard')).toBe(false);
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
 
     await login(keys.writer);
     await page.waitForSelector('#login-error:has-text("lacks connections:read")');
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
   });
 
   it('shows counts, broken connections by reason, rejected integrations and the outcome chart', async () => {
@@ -164,10 +165,10 @@ if (!HAVE_BROWSER) console.warn(`WARNING: ${CHROMIUM} is missing: the /dashboard
     await page.screenshot({ path: join(ROOT, '.local', 'test-artifacts', 'dashboard.png'), fullPage: true });
     if (process.env.UPDATE_SCREENSHOT) await page.screenshot({ path: join(ROOT, 'docs', 'dashboard.png') });
     await page.click('#next-page');
-    await page.waitForFunction(() => document.querySelectorAll('#broken tbody tr').length === 10);
+    await page.waitForFunction("document.querySelectorAll('#broken tbody tr').length === 10");
     expect(await page.isDisabled('#next-page')).toBe(true);
     await page.click('#first-page');
-    await page.waitForFunction(() => document.querySelectorAll('#broken tbody tr').length === 25);
+    await page.waitForFunction("document.querySelectorAll('#broken tbody tr').length === 25");
   });
 
   it('applies a filter, and links each broken connection to its events', async () => {
@@ -191,7 +192,7 @@ if (!HAVE_BROWSER) console.warn(`WARNING: ${CHROMIUM} is missing: the /dashboard
 
   it('shows a tenant key only its tenant', async () => {
     await page.click('#logout');
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
     await page.goto(`${baseUrl}/dashboard`);
     await login(keys.tenant);
     await loaded();
@@ -214,8 +215,8 @@ if (!HAVE_BROWSER) console.warn(`WARNING: ${CHROMIUM} is missing: the /dashboard
     const secrets = [api.adminKey, keys.tenant];
     expect(requested.length).toBeGreaterThan(10);
     for (const url of requested) for (const k of secrets) expect(url).not.toContain(k);
-    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    expect(await page.evaluate('localStorage.length')).toBe(0);
     expect(await page.context().cookies()).toEqual([]);
-    expect(await page.evaluate(() => Object.values(sessionStorage))).toEqual([keys.tenant]);
+    expect(await page.evaluate('Object.values(sessionStorage)')).toEqual([keys.tenant]);
   });
 });

@@ -5,22 +5,6 @@
 
 const KEY = 'vault.dashboard.apiKey';
 const PAGE_SIZE = 25;
-const PROVIDERS = [
-  'oauth2',
-  'google',
-  'slack',
-  'auth0',
-  'microsoft',
-  'github',
-  'hubspot',
-  'salesforce',
-  'atlassian',
-  'zoom',
-  'dropbox',
-  'notion',
-  'xero',
-  'intuit',
-];
 const COLORS = {
   success: '#2e7d32',
   transient: '#f9a825',
@@ -237,13 +221,19 @@ async function open() {
     el('option', { value: '' }, 'any'),
     ...integrations.data.map((i) => el('option', { value: i.key }, i.key)),
   );
+  // The providers of the configured integrations.
+  const providers = [...new Set(integrations.data.map((i) => i.provider))].sort();
+  document
+    .querySelector('#filters select[name=provider]')
+    .replaceChildren(
+      el('option', { value: '' }, 'any'),
+      ...providers.map((p) => el('option', { value: p }, p)),
+    );
   await load();
   await showEvents();
 }
 
 document.addEventListener('DOMContentLoaded', () => {
-  const providers = document.querySelector('#filters select[name=provider]');
-  for (const p of PROVIDERS) providers.append(el('option', { value: p }, p));
   $('login').addEventListener('submit', (e) => {
     e.preventDefault();
     sessionStorage.setItem(KEY, $('api-key').value.trim());

@@ -36,3 +36,14 @@ export function decodeIdCursor(raw: string | undefined): string | null {
     throw VaultError.validation('cursor', 'is not a cursor this API returned');
   return raw;
 }
+
+/** A page from `limit + 1` rows read: the first `limit`, and the cursor of the last one when more remain. */
+export function pageOf<T>(
+  rows: T[],
+  limit: number,
+  cursorOf: (last: T) => string,
+): { data: T[]; nextCursor: string | null } {
+  const data = rows.slice(0, limit);
+  const last = data[data.length - 1];
+  return { data, nextCursor: rows.length > limit && last !== undefined ? cursorOf(last) : null };
+}

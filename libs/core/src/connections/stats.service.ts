@@ -7,7 +7,7 @@ import type {
   EventsRepository,
   TenantScope,
 } from '@vault/persistence';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, encodeCursor, pageOf } from './cursor';
 
 export interface VaultStats {
   connections: { status: string; integration: string; provider: string; count: number }[];
@@ -76,13 +76,7 @@ export class StatsService {
   ): Promise<{ data: BrokenConnection[]; nextCursor: string | null }> {
     const after = cursor === undefined ? null : decodeCursor(cursor);
     const rows = await this.dashboard.broken(scope, filter, after, limit + 1);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      data: page,
-      nextCursor:
-        rows.length > limit && last ? encodeCursor({ createdAt: last.cursorAt, id: last.id }) : null,
-    };
+    return pageOf(rows, limit, (last) => encodeCursor({ createdAt: last.cursorAt, id: last.id }));
   }
 
   /** Finished refresh attempts per hour and outcome over the last `hours` hours (the current hour last). */
