@@ -56,7 +56,8 @@ class RedisCloser implements OnApplicationShutdown {
   ) {}
   async onApplicationShutdown(): Promise<void> {
     await this.redis.close();
-    if (this.bull.status === 'wait') this.bull.disconnect(); // never used: nothing to flush
+    if (this.bull.status === 'wait')
+      this.bull.disconnect(); // never used: nothing to flush
     else await this.bull.quit().catch(() => this.bull.disconnect());
   }
 }
