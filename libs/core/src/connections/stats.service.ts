@@ -92,7 +92,7 @@ export class StatsService {
     const outcomes = [...new Set(rows.map((r) => r.outcome))].sort();
     const buckets = Array.from({ length: hours }, (_, i) => ({
       at: new Date(from.getTime() + i * HOUR_MS),
-      counts: Object.fromEntries(outcomes.map((o) => [o, 0])) as Record<string, number>,
+      counts: Object.fromEntries(outcomes.map((o) => [o, 0])),
     }));
     for (const r of rows) {
       const b = buckets[Math.round((r.bucket.getTime() - from.getTime()) / HOUR_MS)];
