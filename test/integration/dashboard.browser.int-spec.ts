@@ -118,7 +118,8 @@ if (!HAVE_BROWSER) console.warn(`WARNING: ${CHROMIUM} is missing: the /dashboard
   const total = (status: string) => page.textContent(`#totals [data-status=${status}] .n`);
 
   it('refuses a wrong key and a key without connections:read, keeping neither', async () => {
-    await page.goto(`${baseUrl}/dashboard`);
+    const res = await page.goto(`${baseUrl}/dashboard`);
+    expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
     expect(await page.isVisible('#login')).toBe(true);
     await login('vk_not-a-key');
     await page.waitForSelector('#login-error:has-text("refused")');
