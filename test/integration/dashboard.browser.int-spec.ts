@@ -115,6 +115,14 @@ if (!HAVE_BROWSER) console.warn(`WARNING: ${CHROMIUM} is missing: the /dashboard
   };
   const cells = (table: string, column: number) =>
     page.$$eval(`#${table} tbody tr`, (rows, c) => rows.map((r) => r.children[c]?.textContent ?? ''), column);
+  /** Waits (polling from here: the page's CSP refuses the eval a string predicate would need) for n rows. */
+  const brokenRows = async (n: number) => {
+    const deadline = Date.now() + 10_000;
+    while ((await page.locator('#broken tbody tr').count()) !== n) {
+      if (Date.now() > deadline) throw new Error(`the broken table never had ${n} rows`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
   const total = (status: string) => page.textContent(`#totals [data-status=${status}] .n`);
 
   it('refuses a wrong key and a key without connections:read, keeping neither', async () => {
@@ -166,10 +174,10 @@ if (!HAVE_BROWSER) console.warn(`WARNING: ${CHROMIUM} is missing: the /dashboard
     await page.screenshot({ path: join(ROOT, '.local', 'test-artifacts', 'dashboard.png'), fullPage: true });
     if (process.env.UPDATE_SCREENSHOT) await page.screenshot({ path: join(ROOT, 'docs', 'dashboard.png') });
     await page.click('#next-page');
-    await page.waitForFunction("document.querySelectorAll('#broken tbody tr').length === 10");
+    await brokenRows(10);
     expect(await page.isDisabled('#next-page')).toBe(true);
     await page.click('#first-page');
-    await page.waitForFunction("document.querySelectorAll('#broken tbody tr').length === 25");
+    await brokenRows(25);
   });
 
   it('applies a filter, and links each broken connection to its events', async () => {
