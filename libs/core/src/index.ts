@@ -31,4 +31,6 @@ export * from './health/health.service';
 export * from './history/history-retention';
 export * from './metrics/connections-gauge';
 export * from './crypto/data-key-rotation';
+export * from './crypto/data-key-retirement';
+export * from './crypto/key-rotation.service';
 export * from './database/database-setup';

@@ -9,6 +9,7 @@ import { IntegrationsRepository } from './repositories/integrations.repository';
 import { RefreshAttemptsRepository } from './repositories/refresh-attempts.repository';
 import { RefreshScheduleRepository } from './repositories/refresh-schedule.repository';
 import { RefreshRepository } from './repositories/refresh.repository';
+import { SealedValuesRepository } from './repositories/sealed-values.repository';
 
 export const REPOSITORIES = [
   IntegrationsRepository,
@@ -20,6 +21,7 @@ export const REPOSITORIES = [
   RefreshRepository,
   RefreshAttemptsRepository,
   RefreshScheduleRepository,
+  SealedValuesRepository,
 ] as const;
 
 /** The database (persistence's own pg pool, closed at shutdown) and the repositories over it. */
