@@ -4,34 +4,12 @@ import { Database, SEALED_COLUMNS, SealedValuesRepository } from '@vault/persist
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../utils/database';
 import { startOAuthServer, type OAuthServer } from '../utils/oauth-server';
 import { startVaultProcess, type VaultProcess } from '../utils/processes';
+import { keepReading } from '../utils/readers';
 import { createIntegration, query, startInProcessApi, waitFor } from '../utils/refresh-fixtures';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
 type Api = Awaited<ReturnType<typeof startInProcessApi>>;
-
-/** Keeps reading tokens of `ids` (four at a time) until stopped; counts reads and every failed one. */
-function keepReading(api: Api, ids: string[]) {
-  const stats = { reads: 0, failed: [] as string[] };
-  let running = true;
-  const loops = Array.from({ length: 4 }, async (_, lane) => {
-    for (let i = lane; running; i += 4) {
-      const id = ids[i % ids.length] ?? '';
-      // min_ttl below the provider's 10 s lifetime (the default, 60, would ask for more than it ever gives).
-      const res = await api.call('GET', `/v1/connections/${id}/token?min_ttl=1`);
-      stats.reads++;
-      if (res.status !== 200) stats.failed.push(`${res.status} ${res.raw}`);
-    }
-  });
-  return {
-    stats,
-    stop: async () => {
-      running = false;
-      await Promise.all(loops);
-      return stats;
-    },
-  };
-}
 
 async function keyOf(dbUrl: string, sql: string): Promise<string[]> {
   return (await query<{ k: string }>(dbUrl, sql)).map((r) => r.k);
@@ -124,7 +102,7 @@ describe('data key retirement, online', () => {
     expect(listed[0].sealed_values).toBeGreaterThanOrEqual(2 * STILL + 1);
 
     const callsBefore = server.tokenCalls;
-    const reader = keepReading(api, ids);
+    const reader = keepReading(api, ids); // min_ttl=1: the provider's access tokens live 10 s
     let done: Record<string, unknown>;
     try {
       const started = await api.call('POST', `/v1/admin/data-keys/${retired}/retire`);

@@ -15,6 +15,7 @@ import {
   runMigrations,
   type VaultConfig,
 } from '@vault/core';
+import { presentDataKey, presentKeyRotationJob } from './dto/key-rotation.dto';
 
 const USAGE = `usage:
   vault migrate
@@ -72,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'list-data-keys': {
       const keys = await withCore(config, (core) => core.get(KeyRotationService).listDataKeys());
-      for (const k of keys) console.log(JSON.stringify(k));
+      for (const k of keys) console.log(JSON.stringify(presentDataKey(k)));
       return 0;
     }
     case 'retire-data-key': {
@@ -86,13 +87,13 @@ async function main(argv: string[]): Promise<number> {
       return withCore(config, async (core) => {
         const rotation = core.get(KeyRotationService);
         let job = await rotation.retireDataKey(id);
-        console.log(JSON.stringify(job));
+        console.log(JSON.stringify(presentKeyRotationJob(job)));
         while (values.wait && (job.state === 'queued' || job.state === 'running')) {
           await new Promise((r) => setTimeout(r, 1000));
           job = await rotation.get(job.id);
           console.error(`${job.state}: ${job.done} re-sealed, ${String(job.remaining)} remaining`);
         }
-        if (values.wait) console.log(JSON.stringify(job));
+        if (values.wait) console.log(JSON.stringify(presentKeyRotationJob(job)));
         return job.state === 'failed' ? 1 : 0;
       });
     }
