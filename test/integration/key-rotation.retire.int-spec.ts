@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { generateApiKey } from '@vault/core';
 import { Database, SEALED_COLUMNS, SealedValuesRepository } from '@vault/persistence';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../utils/database';
-import { startOAuthServer, type OAuthServer } from '../utils/oauth-server';
+import { oauthIntegrationBody, startOAuthServer, type OAuthServer } from '../utils/oauth-server';
 import { startVaultProcess, type VaultProcess } from '../utils/processes';
 import { keepReading } from '../utils/readers';
 import { createIntegration, query, startInProcessApi, waitFor } from '../utils/refresh-fixtures';
@@ -44,14 +44,7 @@ describe('data key retirement, online', () => {
       SWEEP_LOOKAHEAD_SECONDS: '1',
     };
     api = await startInProcessApi(env);
-    await createIntegration(api, {
-      key: 'oidc',
-      provider: 'oauth2',
-      client_id: server.clientId,
-      client_secret: server.clientSecret,
-      token_url: server.tokenUrl,
-      client_auth: 'client_secret_post',
-    });
+    await createIntegration(api, oauthIntegrationBody(server));
   });
 
   afterAll(async () => {
