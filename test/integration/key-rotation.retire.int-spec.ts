@@ -2,10 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { generateApiKey } from '@vault/core';
 import { Database, SEALED_COLUMNS, SealedValuesRepository } from '@vault/persistence';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../utils/database';
-import { oauthIntegrationBody, startOAuthServer, type OAuthServer } from '../utils/oauth-server';
+import { startOAuthServer, type OAuthServer } from '../utils/oauth-server';
 import { startVaultProcess, type VaultProcess } from '../utils/processes';
 import { keepReading } from '../utils/readers';
-import { createIntegration, query, startInProcessApi, waitFor } from '../utils/refresh-fixtures';
+import {
+  createIntegration,
+  oidcIntegration,
+  query,
+  startInProcessApi,
+  waitFor,
+} from '../utils/refresh-fixtures';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -44,7 +50,7 @@ describe('data key retirement, online', () => {
       SWEEP_LOOKAHEAD_SECONDS: '1',
     };
     api = await startInProcessApi(env);
-    await createIntegration(api, oauthIntegrationBody(server));
+    await createIntegration(api, oidcIntegration(server));
   });
 
   afterAll(async () => {

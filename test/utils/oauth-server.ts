@@ -56,19 +56,6 @@ function testSigningKey(): JWK {
   return signingKey;
 }
 
-/** The body of `POST /v1/integrations` for an integration that uses this server (client_secret_post). */
-export function oauthIntegrationBody(server: OAuthServer, key = 'oidc'): Record<string, unknown> {
-  return {
-    key,
-    provider: 'oauth2',
-    client_id: server.clientId,
-    client_secret: server.clientSecret,
-    token_url: server.tokenUrl,
-    revoke_url: server.revokeUrl,
-    client_auth: 'client_secret_post',
-  };
-}
-
 export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<OAuthServer> {
   const faults = opts.faults ?? [];
   const hangs = new Hangs();

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { DataKeyCache } from './data-key-cache';
+import { LRUCache } from 'lru-cache';
 import { CryptoError } from './errors';
 import { dataKeyIdOf, openWithKey, sealWithKey } from './sealed';
 import {
@@ -45,7 +45,9 @@ interface ActiveKey {
  * KMS calls grow with the number of data keys, not with the number of seals or opens.
  */
 export class EnvelopeCipher {
-  private readonly cache: DataKeyCache;
+  /** Unwrapped data keys: LRU, each dropped `cacheMaxAgeMs` after it was loaded (evicted buffers are not
+   * zeroed: a seal or open in flight may still hold one). */
+  private readonly cache: LRUCache<string, Buffer>;
   private readonly now: () => number;
   /** How stale this process's knowledge of its sealing key's retirement may be (see EnvelopeOptions). */
   readonly activeKeyRecheckMs: number;
@@ -65,7 +67,12 @@ export class EnvelopeCipher {
     }
     this.now = options.now ?? Date.now;
     this.activeKeyRecheckMs = options.activeKeyRecheckMs ?? DEFAULT_ACTIVE_KEY_RECHECK_MS;
-    this.cache = new DataKeyCache(options.cacheMaxEntries, options.cacheMaxAgeMs, this.now);
+    this.cache = new LRUCache({
+      max: options.cacheMaxEntries,
+      ttl: options.cacheMaxAgeMs,
+      ttlResolution: 0,
+      perf: { now: this.now },
+    });
   }
 
   async seal(plaintext: string, aad: string): Promise<Buffer> {
