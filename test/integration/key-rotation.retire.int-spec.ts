@@ -146,6 +146,14 @@ describe('data key retirement, online', () => {
     const { stats } = reader;
 
     expect(done).toMatchObject({ remaining: 0, error: null });
+    const audit = await waitFor('the retirement in the audit trail', async () => {
+      const [row] = await query<{ target: string }>(
+        db.url,
+        `SELECT target FROM audit_log WHERE action = 'data_key.retired'`,
+      );
+      return row;
+    });
+    expect(audit.target).toBe(retired);
     expect(stats.failed).toEqual([]);
     expect(stats.reads).toBeGreaterThan(100);
     expect(await keyOf(db.url, `SELECT id::text AS k FROM data_keys WHERE id = '${retired}'`)).toEqual([]);

@@ -34,3 +34,5 @@ export * from './crypto/data-key-rotation';
 export * from './crypto/data-key-retirement';
 export * from './crypto/key-rotation.service';
 export * from './database/database-setup';
+export * from './audit/audit-trail';
+export * from './audit/audit.service';

@@ -9,6 +9,7 @@ import { IntegrationsRepository } from './repositories/integrations.repository';
 import { RefreshAttemptsRepository } from './repositories/refresh-attempts.repository';
 import { RefreshScheduleRepository } from './repositories/refresh-schedule.repository';
 import { RefreshRepository } from './repositories/refresh.repository';
+import { AuditRepository } from './repositories/audit.repository';
 import { SealedValuesRepository } from './repositories/sealed-values.repository';
 
 export const REPOSITORIES = [
@@ -21,6 +22,7 @@ export const REPOSITORIES = [
   RefreshRepository,
   RefreshAttemptsRepository,
   RefreshScheduleRepository,
+  AuditRepository,
   SealedValuesRepository,
 ] as const;
 

@@ -2,6 +2,7 @@ import { Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { KeyRotationService, RequireScope } from '@vault/core';
 import { presentDataKey, presentKeyRotationJob } from '../dto/key-rotation.dto';
+import { Audited } from '../http/audit.interceptor';
 import { UuidPipe } from '../http/uuid.pipe';
 
 /**
@@ -24,6 +25,7 @@ export class KeyRotationController {
   /** Nothing new is sealed under the key from now; a job re-seals what is under it, then deletes it. */
   @Post('data-keys/:id/retire')
   @HttpCode(202)
+  @Audited('data_key.retired', (p) => ({ target: p.id }))
   @RequireScope('admin')
   async retire(@Param('id', UuidPipe) id: string) {
     return presentKeyRotationJob(await this.rotation.retireDataKey(id));
@@ -32,6 +34,7 @@ export class KeyRotationController {
   /** After the KMS key was rotated: a job re-wraps every data key under the current KMS key. */
   @Post('data-keys/rewrap')
   @HttpCode(202)
+  @Audited('data_keys.rewrap_started', (_, r) => ({ target: r?.id }))
   @RequireScope('admin')
   async rewrap() {
     return presentKeyRotationJob(await this.rotation.rewrapDataKeys());

@@ -26,8 +26,8 @@ const SEALED = [
  * (a row under a missing key is unreadable already), every new write and every delete is.
  * Integrations also get the previous client secret, kept during a rotation's overlap.
  */
-export class KeyRotation1732400000000 implements MigrationInterface {
-  name = 'KeyRotation1732400000000';
+export class KeyRotation1732410000000 implements MigrationInterface {
+  name = 'KeyRotation1732410000000';
 
   public async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE integrations ADD COLUMN previous_client_secret_sealed bytea,
