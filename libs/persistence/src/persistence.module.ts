@@ -10,6 +10,7 @@ import { RefreshAttemptsRepository } from './repositories/refresh-attempts.repos
 import { RefreshScheduleRepository } from './repositories/refresh-schedule.repository';
 import { RefreshRepository } from './repositories/refresh.repository';
 import { AuditRepository } from './repositories/audit.repository';
+import { SealedValuesRepository } from './repositories/sealed-values.repository';
 import { DashboardRepository } from './repositories/dashboard.repository';
 
 export const REPOSITORIES = [
@@ -23,6 +24,7 @@ export const REPOSITORIES = [
   RefreshAttemptsRepository,
   RefreshScheduleRepository,
   AuditRepository,
+  SealedValuesRepository,
   DashboardRepository,
 ] as const;
 

@@ -7,8 +7,8 @@ const BROKEN = `status IN ('refresh_failing', 'needs_reauth')`;
  * status changes, so every writer of `status` keeps it right without knowing of it), and partial indexes
  * that list and count broken connections without reading the healthy ones.
  */
-export class OperatorDashboard1732410000000 implements MigrationInterface {
-  name = 'OperatorDashboard1732410000000';
+export class OperatorDashboard1732420000000 implements MigrationInterface {
+  name = 'OperatorDashboard1732420000000';
 
   public async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE connections ADD COLUMN failing_since timestamptz`);
