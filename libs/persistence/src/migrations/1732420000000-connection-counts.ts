@@ -11,8 +11,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * batch writes add one row per group); status, tenant or integration changes a row trigger that fires only
  * when one of them really changes (a refresh that keeps the status costs nothing).
  */
-export class ConnectionCounts1732410000000 implements MigrationInterface {
-  name = 'ConnectionCounts1732410000000';
+export class ConnectionCounts1732420000000 implements MigrationInterface {
+  name = 'ConnectionCounts1732420000000';
 
   public async up(q: QueryRunner): Promise<void> {
     // Writers wait while the counts are built, so that none is missed between the backfill and the triggers.
