@@ -18,6 +18,7 @@ export class AuditService {
     // This instance's buffered records first, so a reader sees what it just did; other instances' records
     // arrive within AUDIT_FLUSH_INTERVAL_MS.
     if (before === null) await this.trail.flush();
-    return pageOf(await this.repo.list(filter, before, limit + 1), limit, (last) => last.id);
+    const rows = await this.repo.list(filter, before, limit + 1);
+    return pageOf(rows, limit, (last) => last.id);
   }
 }

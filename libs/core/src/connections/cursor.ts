@@ -37,7 +37,7 @@ export function decodeIdCursor(raw: string | undefined): string | null {
   return raw;
 }
 
-/** A page from `limit + 1` rows read: the first `limit`, and the cursor of the last one when more remain. */
+/** A page of a list read with `limit + 1` rows: the first `limit`, and the next page's cursor if there is one. */
 export function pageOf<T>(
   rows: T[],
   limit: number,
@@ -46,4 +46,9 @@ export function pageOf<T>(
   const data = rows.slice(0, limit);
   const last = data[data.length - 1];
   return { data, nextCursor: rows.length > limit && last !== undefined ? cursorOf(last) : null };
+}
+
+/** The keyset cursor of a row listed in (created_at, id) order. */
+export function keysetCursorOf(row: { cursorAt: string; id: string }): string {
+  return encodeCursor({ createdAt: row.cursorAt, id: row.id });
 }

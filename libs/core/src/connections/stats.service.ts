@@ -7,7 +7,7 @@ import type {
   EventsRepository,
   TenantScope,
 } from '@vault/persistence';
-import { decodeCursor, encodeCursor, pageOf } from './cursor';
+import { decodeCursor, keysetCursorOf, pageOf } from './cursor';
 
 export interface VaultStats {
   connections: { status: string; integration: string; provider: string; count: number }[];
@@ -76,7 +76,7 @@ export class StatsService {
   ): Promise<{ data: BrokenConnection[]; nextCursor: string | null }> {
     const after = cursor === undefined ? null : decodeCursor(cursor);
     const rows = await this.dashboard.broken(scope, filter, after, limit + 1);
-    return pageOf(rows, limit, (last) => encodeCursor({ createdAt: last.cursorAt, id: last.id }));
+    return pageOf(rows, limit, keysetCursorOf);
   }
 
   /** Finished refresh attempts per hour and outcome over the last `hours` hours (the current hour last). */

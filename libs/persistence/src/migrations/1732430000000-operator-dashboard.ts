@@ -7,8 +7,8 @@ const BROKEN = `status IN ('refresh_failing', 'needs_reauth')`;
  * status changes, so every writer of `status` keeps it right without knowing of it), and partial indexes
  * that list and count broken connections without reading the healthy ones.
  */
-export class OperatorDashboard1732420000000 implements MigrationInterface {
-  name = 'OperatorDashboard1732420000000';
+export class OperatorDashboard1732430000000 implements MigrationInterface {
+  name = 'OperatorDashboard1732430000000';
 
   public async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE connections ADD COLUMN failing_since timestamptz`);
@@ -32,9 +32,11 @@ export class OperatorDashboard1732420000000 implements MigrationInterface {
     await q.query(`
       CREATE TRIGGER connections_failing_since_update BEFORE UPDATE OF status ON connections
       FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION connections_failing_since()`);
+    // New rows: only broken ones call the function (imports and COPY of active rows cost nothing).
     await q.query(`
       CREATE TRIGGER connections_failing_since_insert BEFORE INSERT ON connections
-      FOR EACH ROW EXECUTE FUNCTION connections_failing_since()`);
+      FOR EACH ROW WHEN (NEW.status IN ('refresh_failing', 'needs_reauth'))
+      EXECUTE FUNCTION connections_failing_since()`);
     await q.query(
       `CREATE INDEX connections_broken_idx ON connections (failing_since DESC, id DESC) WHERE ${BROKEN}`,
     );
