@@ -32,10 +32,11 @@ export class OperatorDashboard1732430000000 implements MigrationInterface {
     await q.query(`
       CREATE TRIGGER connections_failing_since_update BEFORE UPDATE OF status ON connections
       FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION connections_failing_since()`);
-    // New rows: only broken ones call the function (imports and COPY of active rows cost nothing).
+    // New rows: only broken ones (or healthy ones given a failing_since, which it clears) call the function,
+    // so imports and COPY of healthy rows cost nothing.
     await q.query(`
       CREATE TRIGGER connections_failing_since_insert BEFORE INSERT ON connections
-      FOR EACH ROW WHEN (NEW.status IN ('refresh_failing', 'needs_reauth'))
+      FOR EACH ROW WHEN (NEW.status IN ('refresh_failing', 'needs_reauth') OR NEW.failing_since IS NOT NULL)
       EXECUTE FUNCTION connections_failing_since()`);
     await q.query(
       `CREATE INDEX connections_broken_idx ON connections (failing_since DESC, id DESC) WHERE ${BROKEN}`,
