@@ -5,6 +5,7 @@ import type { Queue } from 'bullmq';
 import { EnvelopeCipher, type KmsDriver } from '@vault/crypto';
 import {
   ApiKeysRepository,
+  CONNECTION_CHANGES,
   ConnectionsRepository,
   DataKeysRepository,
   Database,
@@ -35,6 +36,8 @@ import { ConnectionsGauge } from './metrics/connections-gauge';
 import { IntegrationsService } from './integrations/integrations.service';
 import { MetricsService } from './metrics/metrics.service';
 import { RedisService } from './redis/redis.service';
+import { ConnectionInvalidations } from './tokens/connection-invalidations';
+import { TokenRowCache } from './tokens/token-row-cache';
 import { ON_DEMAND_REFRESHER, TokenService, type OnDemandRefresher } from './tokens/token.service';
 import { REFRESH_QUEUE, WEBHOOK_QUEUE, bullConnection } from './jobs/queues';
 import { RefreshService } from './refresh/refresh.service';
@@ -58,7 +61,11 @@ class RedisCloser implements OnApplicationShutdown {
  */
 @Module({})
 export class CoreModule {
-  static forRoot(options: { config: VaultConfig; processName: string }): DynamicModule {
+  /**
+   * `tokenCache`: this process serves tokens, so it keeps the token cache and listens for invalidations (the
+   * API). Every process announces its writes to connections either way.
+   */
+  static forRoot(options: { config: VaultConfig; processName: string; tokenCache?: boolean }): DynamicModule {
     const { config } = options;
     const queues = BullModule.registerQueue({ name: REFRESH_QUEUE }, { name: WEBHOOK_QUEUE });
     return {
@@ -112,6 +119,29 @@ export class CoreModule {
         },
         { provide: RedisService, useFactory: () => new RedisService(config.REDIS_URL, config.REDIS_PREFIX) },
         RedisCloser,
+        {
+          provide: TokenRowCache,
+          useFactory: (metrics: MetricsService) =>
+            new TokenRowCache(
+              {
+                maxAgeMs: config.TOKEN_CACHE_MAX_AGE_MS,
+                maxEntries: config.TOKEN_CACHE_MAX_ENTRIES,
+                now: Date.now,
+              },
+              (result) => metrics.tokenCacheTotal.inc({ result }),
+            ),
+          inject: [MetricsService],
+        },
+        {
+          provide: ConnectionInvalidations,
+          useFactory: (redis: RedisService, cache: TokenRowCache) =>
+            new ConnectionInvalidations(redis, cache, {
+              subscribe: options.tokenCache === true && config.TOKEN_CACHE_MAX_AGE_MS > 0,
+            }),
+          inject: [RedisService, TokenRowCache],
+        },
+        // Every write persistence makes to a connection is announced here (connection-changes.ts).
+        { provide: CONNECTION_CHANGES, useExisting: ConnectionInvalidations },
         {
           provide: ReadinessChecks,
           useFactory: (db: Database, redis: RedisService, cipher: EnvelopeCipher) =>
@@ -209,9 +239,13 @@ export class CoreModule {
         { provide: ON_DEMAND_REFRESHER, useExisting: RefreshService },
         {
           provide: TokenService,
-          useFactory: (repo: ConnectionsRepository, cipher: EnvelopeCipher, refresher: OnDemandRefresher) =>
-            new TokenService(repo, cipher, refresher),
-          inject: [ConnectionsRepository, EnvelopeCipher, ON_DEMAND_REFRESHER],
+          useFactory: (
+            repo: ConnectionsRepository,
+            cipher: EnvelopeCipher,
+            refresher: OnDemandRefresher,
+            cache: TokenRowCache,
+          ) => new TokenService(repo, cipher, refresher, cache),
+          inject: [ConnectionsRepository, EnvelopeCipher, ON_DEMAND_REFRESHER, TokenRowCache],
         },
         {
           provide: StatsService,
@@ -248,6 +282,7 @@ export class CoreModule {
       ],
       exports: [
         VAULT_CONFIG,
+        CONNECTION_CHANGES,
         HealthService,
         SweepService,
         HistoryRetention,

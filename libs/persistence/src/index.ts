@@ -9,6 +9,7 @@ export * from './entities/integration-event.entity';
 export * from './entities/refresh-attempt.entity';
 export * from './data-source';
 export * from './repositories/tenant-scope';
+export * from './repositories/connection-changes';
 export * from './repositories/integrations.repository';
 export * from './repositories/integration-events.repository';
 export * from './repositories/connections.repository';

@@ -62,6 +62,13 @@ export class MetricsService implements CryptoMetrics {
     registers: [this.registry],
   });
 
+  readonly tokenCacheTotal = new Counter({
+    name: 'vault_token_cache_total',
+    help: 'Token reads by what the token cache did: hit (no database read), miss, or bypass (cache off).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   readonly webhookDeliveries = new Counter({
     name: 'vault_webhook_deliveries_total',
     help: 'Webhook deliveries, by outcome.',
