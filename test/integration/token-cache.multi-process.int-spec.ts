@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { generateApiKey } from '@vault/core';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../utils/database';
 import { startOAuthServer, type OAuthServer } from '../utils/oauth-server';
-import { startVaultProcess, type VaultProcess } from '../utils/processes';
-import { createIntegration, httpCaller, waitFor } from '../utils/refresh-fixtures';
+import { startVaultProcesses, type VaultProcess } from '../utils/processes';
+import { createIntegration, httpCaller, oidcIntegration, waitFor } from '../utils/refresh-fixtures';
 import { hostPort, startTcpProxy, type TcpProxy } from '../utils/tcp-proxy';
 import type { TestApi } from '../utils/api';
 
@@ -45,29 +45,18 @@ describe('token cache across two API processes', () => {
       TOKEN_CACHE_MAX_AGE_MS: String(MAX_AGE_MS),
       PROVIDER_TIMEOUT_MS: '20000',
     };
-    const started = await Promise.allSettled([
-      startVaultProcess('api', { ...env, REDIS_URL }),
-      startVaultProcess('api', { ...env, REDIS_URL: redisProxy.url(REDIS_URL) }),
-    ]);
-    for (const s of started) if (s.status === 'fulfilled') processes.push(s.value);
-    for (const s of started) if (s.status === 'rejected') throw s.reason;
-    const [a, b] = processes;
+    const [a, b] = await startVaultProcesses(
+      [
+        { kind: 'api', env: { ...env, REDIS_URL } },
+        { kind: 'api', env: { ...env, REDIS_URL: redisProxy.url(REDIS_URL) } },
+      ],
+      processes,
+    );
     if (!a || !b) throw new Error('two API processes expected');
     apiA = httpCaller(a.url, env.BOOTSTRAP_API_KEY);
     apiB = httpCaller(b.url, env.BOOTSTRAP_API_KEY);
     metricsB = async () => (await fetch(`${b.url}/metrics`)).text();
-    await createIntegration(
-      { call: apiA },
-      {
-        key: 'oidc',
-        provider: 'oauth2',
-        client_id: server.clientId,
-        client_secret: server.clientSecret,
-        token_url: server.tokenUrl,
-        revoke_url: server.revokeUrl,
-        client_auth: 'client_secret_post',
-      },
-    );
+    await createIntegration({ call: apiA }, oidcIntegration(server));
   }, 90_000);
 
   afterAll(async () => {
@@ -211,50 +200,39 @@ describe('token cache across two API processes', () => {
       );
     });
 
-    /** Every answer to a request sent once the entry must have expired is `changed`; one before it was stale. */
-    const boundedByMaxAge = (
-      seen: { sentAt: number; answer: Answer }[],
-      readEnded: number,
-      changed: (a: Answer) => boolean,
-    ) => {
-      const afterBound = seen.filter((s) => s.sentAt > readEnded + MAX_AGE_MS);
+    /**
+     * Warms B, breaks its channel (`fault`), deletes on A, and polls B past the maximum age: every answer to a
+     * request sent once B's entry must have expired is 404. Returns all of B's answers after the delete.
+     */
+    const deleteWhileBroken = async (fault: () => void) => {
+      const c = await importOnA();
+      const readEnded = await warmB(c.id, c.accessToken);
+      fault();
+      expect((await apiA('DELETE', `/v1/connections/${c.id}`)).status).toBe(200);
+      const bound = readEnded + MAX_AGE_MS;
+      const seen = await pollB(
+        c.id,
+        (a) => a.status === 404 && Date.now() > bound + 200,
+        MAX_AGE_MS + 10_000,
+      );
+      const afterBound = seen.filter((s) => s.sentAt > bound);
       expect(afterBound.length).toBeGreaterThan(0);
-      expect(afterBound.filter((s) => !changed(s.answer)).map((s) => s.answer.status)).toEqual([]);
+      expect(afterBound.filter((s) => s.answer.status !== 404).map((s) => s.answer.status)).toEqual([]);
+      return { seen, accessToken: c.accessToken };
     };
 
     it('messages lost on a connection that looks healthy: B serves the old row until the entry expires, never later', async () => {
-      const c = await importOnA();
-      const readEnded = await warmB(c.id, c.accessToken);
-      redisProxy.drop();
-      expect((await apiA('DELETE', `/v1/connections/${c.id}`)).status).toBe(200);
-      const gone = (a: Answer) => a.status === 404;
-      const seen = await pollB(
-        c.id,
-        (a) => gone(a) && Date.now() > readEnded + MAX_AGE_MS + 200,
-        MAX_AGE_MS + 10_000,
-      );
-      // The message was lost (B answered the deleted connection from its cache for a while)…
-      expect(seen[0]?.answer.body.access_token).toBe(c.accessToken);
-      // …and nothing of it after the maximum age.
-      boundedByMaxAge(seen, readEnded, gone);
+      const { seen, accessToken } = await deleteWhileBroken(() => redisProxy.drop());
+      // The message was lost: B answered the deleted connection from its cache for a while.
+      expect(seen[0]?.answer.body.access_token).toBe(accessToken);
     });
 
     it('Redis connection cut: B turns its cache off at once, and reads through until it is subscribed again', async () => {
-      const c = await importOnA();
-      const readEnded = await warmB(c.id, c.accessToken);
       const bypassed = await cacheCount('bypass');
-      redisProxy.cut();
-      expect((await apiA('DELETE', `/v1/connections/${c.id}`)).status).toBe(200);
-      const gone = (a: Answer) => a.status === 404;
-      const seen = await pollB(
-        c.id,
-        (a) => gone(a) && Date.now() > readEnded + MAX_AGE_MS + 200,
-        MAX_AGE_MS + 10_000,
-      );
-      boundedByMaxAge(seen, readEnded, gone);
-      // B noticed the closed connection and read PostgreSQL instead of its cache.
+      const { seen } = await deleteWhileBroken(() => redisProxy.cut());
+      // B noticed the closed connection and read PostgreSQL instead of its cache, from the first answer on.
       expect(await cacheCount('bypass')).toBeGreaterThan(bypassed);
-      expect(seen.filter((s) => !gone(s.answer))).toEqual([]);
+      expect(seen.filter((s) => s.answer.status !== 404)).toEqual([]);
     });
   });
 });

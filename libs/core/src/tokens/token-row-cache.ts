@@ -128,7 +128,7 @@ export class TokenRowCache {
         settle();
         const ttl = this.options.maxAgeMs - (this.options.now() - startedAt);
         const keep = !pending.stale && epoch === this.epoch && this.live && ttl > 0;
-        if (keep && row && isFresh(row, 0, this.options.now())) this.rows.set(id, row, { ttl });
+        if (keep && row && isFresh(row, 0, this.options.now())) this.rows.set(id, ownCopy(row), { ttl });
         return row;
       },
       (err: unknown) => {
@@ -139,4 +139,16 @@ export class TokenRowCache {
     this.loads.set(id, pending);
     return pending;
   }
+}
+
+/**
+ * The row with its sealed token in a buffer of its own: the driver's small buffers are slices of a shared 8 KiB
+ * pool, and keeping one for long would keep the whole pool alive (about 1 KB per entry instead of 8).
+ */
+function ownCopy(row: TokenRow): TokenRow {
+  const sealed = row.accessTokenSealed;
+  if (!sealed) return row;
+  const own = Buffer.allocUnsafeSlow(sealed.length);
+  sealed.copy(own);
+  return { ...row, accessTokenSealed: own };
 }
