@@ -11,10 +11,11 @@ import {
   type ConnectionView,
   type TenantScope,
 } from '@vault/persistence';
-import { CATALOGUE, resolveEndpoints, type ProviderName, type ProviderRegistry } from '@vault/providers';
+import { CATALOGUE, type ProviderName, type ProviderRegistry } from '@vault/providers';
 import { aad } from '../crypto/aad';
 import { VaultError } from '../errors/vault-error';
 import type { IntegrationsService } from '../integrations/integrations.service';
+import { providerClient } from '../refresh/refresh-request';
 import { nextRefreshAt } from '../refresh/schedule';
 import { decodeCursor, encodeCursor } from './cursor';
 
@@ -213,18 +214,11 @@ export class ConnectionsService {
     const adapter = this.providers.get(provider);
     const revokeUrl = integration.revokeUrl ?? CATALOGUE[provider].revokeUrl;
     if (!adapter.revoke || !revokeUrl) return 'not_supported';
-    const endpoints = resolveEndpoints(CATALOGUE[provider], {
-      tokenUrl: integration.tokenUrl,
-      authorizeUrl: integration.authorizeUrl,
-      revokeUrl: integration.revokeUrl,
-    });
+    const client = providerClient(integration, clientSecret);
     const token = await this.cipher.open(sealedRefreshToken, aad.connection(id, 'refresh_token'));
     try {
       const res = await adapter.revoke({
-        endpoints,
-        clientId: integration.clientId,
-        clientSecret,
-        clientAuth: integration.clientAuth as 'client_secret_post' | 'client_secret_basic',
+        ...client,
         token,
         tokenTypeHint: 'refresh_token',
         timeoutMs: Math.min(integration.requestTimeoutMs ?? 10_000, 10_000),
