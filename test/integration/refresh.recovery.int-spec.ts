@@ -8,7 +8,6 @@ import {
   createIntegration,
   deleteRedisKeys,
   importStale,
-  oidcIntegration,
   query,
   startInProcessApi,
   waitFor,
@@ -38,6 +37,18 @@ async function sharedEnv(extra: Record<string, string>): Promise<{ db: TestDatab
   };
 }
 
+function integrationBody(server: OAuthServer) {
+  return {
+    key: 'oidc',
+    provider: 'oauth2',
+    client_id: server.clientId,
+    client_secret: server.clientSecret,
+    token_url: server.tokenUrl,
+    revoke_url: server.revokeUrl,
+    client_auth: 'client_secret_post',
+  };
+}
+
 type InProcessApi = { call: TestApi['call']; close(): Promise<void> };
 
 describe('refresh recovery: a worker killed mid-refresh', () => {
@@ -64,7 +75,7 @@ describe('refresh recovery: a worker killed mid-refresh', () => {
       SWEEP_LOOKAHEAD_SECONDS: '1',
     }));
     api = await startInProcessApi(env);
-    await createIntegration(api, oidcIntegration(server));
+    await createIntegration(api, integrationBody(server));
   });
 
   afterAll(async () => {
@@ -195,7 +206,7 @@ describe('refresh recovery: Redis loses its keys', () => {
       PROVIDER_TIMEOUT_MS: '10000',
     }));
     api = await startInProcessApi(env);
-    await createIntegration(api, oidcIntegration(server));
+    await createIntegration(api, integrationBody(server));
     worker = await startVaultProcess('worker', env);
   });
 

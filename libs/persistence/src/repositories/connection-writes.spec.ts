@@ -104,7 +104,8 @@ export function unannouncedWrites(fileName: string, source: string): Finding[] {
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (name === 'node_modules' || name === 'dist' || name === 'generated') return [];
+    // Migrations run before any process serves (its cache starts empty).
+    if (['node_modules', 'dist', 'generated', 'migrations'].includes(name)) return [];
     if (statSync(path).isDirectory()) return sourceFiles(path);
     return name.endsWith('.ts') && !name.endsWith('.spec.ts') && !name.endsWith('.d.ts') ? [path] : [];
   });
