@@ -6,23 +6,6 @@ import { injectCaller, type TestApi } from './api';
 import { testConfig } from './config';
 
 /** Helpers shared by the refresh scenarios. */
-
-/** The integration body for the test authorization server (`startOAuthServer`), with its revocation URL. */
-export function oidcIntegration(
-  server: { clientId: string; clientSecret: string; tokenUrl: string; revokeUrl: string },
-  key = 'oidc',
-): Record<string, unknown> {
-  return {
-    key,
-    provider: 'oauth2',
-    client_id: server.clientId,
-    client_secret: server.clientSecret,
-    token_url: server.tokenUrl,
-    revoke_url: server.revokeUrl,
-    client_auth: 'client_secret_post',
-  };
-}
-
 export async function createIntegration(
   api: { call: TestApi['call'] },
   body: Record<string, unknown>,
