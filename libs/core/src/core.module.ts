@@ -140,7 +140,7 @@ export class CoreModule {
                 maxEntries: config.TOKEN_CACHE_MAX_ENTRIES,
                 now: Date.now,
               },
-              (result) => metrics.tokenCacheTotal.inc({ result }),
+              metrics.tokenCacheCounter(),
             ),
           inject: [MetricsService],
         },

@@ -96,6 +96,16 @@ export class MetricsService implements CryptoMetrics {
     this.dataKeyCacheTotal.inc({ result });
   }
 
+  /** Counts token cache results with the label children resolved once (the hot path runs it per read). */
+  tokenCacheCounter(): (result: 'hit' | 'miss' | 'bypass') => void {
+    const children = {
+      hit: this.tokenCacheTotal.labels({ result: 'hit' }),
+      miss: this.tokenCacheTotal.labels({ result: 'miss' }),
+      bypass: this.tokenCacheTotal.labels({ result: 'bypass' }),
+    };
+    return (result) => children[result].inc();
+  }
+
   sweepCompleted(): void {
     this.sweepLastSuccess.setToCurrentTime();
   }
