@@ -1,4 +1,11 @@
-import { type DynamicModule, Logger, Module, type OnApplicationShutdown, Inject } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Inject,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { HealthCheckService, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import type { Queue } from 'bullmq';
@@ -6,7 +13,7 @@ import type { Redis } from 'ioredis';
 import { EnvelopeCipher, type KmsDriver } from '@vault/crypto';
 import {
   ApiKeysRepository,
-  CONNECTION_CHANGES,
+  AuditRepository,
   ConnectionsRepository,
   DataKeysRepository,
   Database,
@@ -25,6 +32,8 @@ import {
   type OutboundFetch,
 } from '@vault/providers';
 import { ApiKeysService } from './api-keys/api-keys.service';
+import { AuditTrail } from './audit/audit-trail';
+import { AuditService } from './audit/audit.service';
 import { VAULT_CONFIG, outboundPolicy, type VaultConfig } from './config/vault-config';
 import { ConnectionsService } from './connections/connections.service';
 import { StatsService } from './connections/stats.service';
@@ -37,13 +46,24 @@ import { ConnectionsGauge } from './metrics/connections-gauge';
 import { IntegrationsService } from './integrations/integrations.service';
 import { MetricsService } from './metrics/metrics.service';
 import { RedisService } from './redis/redis.service';
-import { ConnectionInvalidations } from './tokens/connection-invalidations';
-import { TokenRowCache } from './tokens/token-row-cache';
-import { ON_DEMAND_REFRESHER, TokenService, type OnDemandRefresher } from './tokens/token.service';
+import { TOKEN_EXPORTS, tokenProviders } from './tokens/token.providers';
+import { ON_DEMAND_REFRESHER, TokenService } from './tokens/token.service';
 import { REFRESH_QUEUE, WEBHOOK_QUEUE, bullConnection } from './jobs/queues';
 import { RefreshService } from './refresh/refresh.service';
 import { SweepService, type RefreshJobSink } from './refresh/sweep.service';
 import { WebhookNotifier } from './webhooks/webhook-notifier';
+
+/**
+ * Starts the audit trail's flush timer. The last flush at shutdown is the API module's (`AuditFinalFlush`):
+ * global modules such as this one and PersistenceModule shut down in an order Nest does not promise, and the
+ * last flush needs the pool open.
+ */
+class AuditTimer implements OnApplicationBootstrap {
+  constructor(@Inject(AuditTrail) private readonly trail: AuditTrail) {}
+  onApplicationBootstrap(): void {
+    this.trail.start();
+  }
+}
 
 export const KMS_DRIVER = Symbol('KMS_DRIVER');
 /** The guarded fetch of the outbound URL rules (provider calls and webhooks share its connection pools). */
@@ -131,29 +151,7 @@ export class CoreModule {
         { provide: RedisService, useFactory: () => new RedisService(config.REDIS_URL, config.REDIS_PREFIX) },
         { provide: BULL_REDIS, useValue: bullRedis },
         RedisCloser,
-        {
-          provide: TokenRowCache,
-          useFactory: (metrics: MetricsService) =>
-            new TokenRowCache(
-              {
-                maxAgeMs: config.TOKEN_CACHE_MAX_AGE_MS,
-                maxEntries: config.TOKEN_CACHE_MAX_ENTRIES,
-                now: Date.now,
-              },
-              metrics.tokenCacheCounter(),
-            ),
-          inject: [MetricsService],
-        },
-        {
-          provide: ConnectionInvalidations,
-          useFactory: (redis: RedisService, cache: TokenRowCache) =>
-            new ConnectionInvalidations(redis, cache, {
-              subscribe: options.tokenCache === true && config.TOKEN_CACHE_MAX_AGE_MS > 0,
-            }),
-          inject: [RedisService, TokenRowCache],
-        },
-        // Every write persistence makes to a connection is announced here (connection-changes.ts).
-        { provide: CONNECTION_CHANGES, useExisting: ConnectionInvalidations },
+        ...tokenProviders(config, { tokenCache: options.tokenCache === true }),
         {
           provide: ReadinessChecks,
           useFactory: (db: Database, redis: RedisService, cipher: EnvelopeCipher) =>
@@ -250,16 +248,6 @@ export class CoreModule {
         },
         { provide: ON_DEMAND_REFRESHER, useExisting: RefreshService },
         {
-          provide: TokenService,
-          useFactory: (
-            repo: ConnectionsRepository,
-            cipher: EnvelopeCipher,
-            refresher: OnDemandRefresher,
-            cache: TokenRowCache,
-          ) => new TokenService(repo, cipher, refresher, cache),
-          inject: [ConnectionsRepository, EnvelopeCipher, ON_DEMAND_REFRESHER, TokenRowCache],
-        },
-        {
           provide: StatsService,
           useFactory: (c: ConnectionsRepository, e: EventsRepository) => new StatsService(c, e),
           inject: [ConnectionsRepository, EventsRepository],
@@ -278,8 +266,34 @@ export class CoreModule {
         },
         {
           provide: HistoryRetention,
-          useFactory: (events: EventsRepository) => new HistoryRetention(events, config),
-          inject: [EventsRepository],
+          useFactory: (events: EventsRepository, audit: AuditRepository) =>
+            new HistoryRetention(events, config, audit),
+          inject: [EventsRepository, AuditRepository],
+        },
+        {
+          provide: AuditTrail,
+          useFactory: (repo: AuditRepository, metrics: MetricsService) => {
+            const logger = new Logger('Audit');
+            return new AuditTrail(
+              repo,
+              {
+                dropped: (n) => metrics.auditRowsDropped.inc(n),
+                flushFailed: (err, pending) =>
+                  logger.warn({ err, pending }, 'audit flush failed; rows kept for the next one'),
+              },
+              {
+                maxEntries: config.AUDIT_BUFFER_MAX_ENTRIES,
+                flushIntervalMs: config.AUDIT_FLUSH_INTERVAL_MS,
+              },
+            );
+          },
+          inject: [AuditRepository, MetricsService],
+        },
+        AuditTimer,
+        {
+          provide: AuditService,
+          useFactory: (repo: AuditRepository, trail: AuditTrail) => new AuditService(repo, trail),
+          inject: [AuditRepository, AuditTrail],
         },
         {
           provide: ConnectionsGauge,
@@ -294,10 +308,12 @@ export class CoreModule {
       ],
       exports: [
         VAULT_CONFIG,
-        CONNECTION_CHANGES,
+        ...TOKEN_EXPORTS,
         HealthService,
         SweepService,
         HistoryRetention,
+        AuditTrail,
+        AuditService,
         ConnectionsGauge,
         DataKeyRotation,
         MetricsService,

@@ -7,9 +7,11 @@ import { DataKeyEntity } from './entities/data-key.entity';
 import { IntegrationEntity } from './entities/integration.entity';
 import { IntegrationEventEntity } from './entities/integration-event.entity';
 import { RefreshAttemptEntity } from './entities/refresh-attempt.entity';
+import { AuditLogEntity } from './entities/audit-log.entity';
 import { InitialSchema1732280000000 } from './migrations/1732280000000-initial-schema';
 import { RefreshEngine1732290000000 } from './migrations/1732290000000-refresh-engine';
 import { AccessControl1732330000000 } from './migrations/1732330000000-access-control';
+import { AuditTrail1732400000000 } from './migrations/1732400000000-audit-trail';
 
 /** Entities and migrations are listed as classes so the same options work under tsc, swc and jest. */
 export const ENTITIES = [
@@ -20,11 +22,13 @@ export const ENTITIES = [
   ConnectionEventEntity,
   RefreshAttemptEntity,
   IntegrationEventEntity,
+  AuditLogEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1732280000000,
   RefreshEngine1732290000000,
   AccessControl1732330000000,
+  AuditTrail1732400000000,
 ];
 
 /** Arbitrary constant shared by every process of the vault: the key of the migration advisory lock. */

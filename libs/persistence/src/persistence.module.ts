@@ -10,6 +10,7 @@ import { IntegrationsRepository } from './repositories/integrations.repository';
 import { RefreshAttemptsRepository } from './repositories/refresh-attempts.repository';
 import { RefreshScheduleRepository } from './repositories/refresh-schedule.repository';
 import { RefreshRepository } from './repositories/refresh.repository';
+import { AuditRepository } from './repositories/audit.repository';
 
 export const REPOSITORIES = [
   IntegrationsRepository,
@@ -19,6 +20,7 @@ export const REPOSITORIES = [
   DataKeysRepository,
   RefreshAttemptsRepository,
   RefreshScheduleRepository,
+  AuditRepository,
 ] as const;
 
 /** Repositories that write connections' token rows, built with the `ConnectionChangeSink`. */
