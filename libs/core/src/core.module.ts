@@ -24,6 +24,7 @@ import {
   RefreshAttemptsRepository,
   RefreshRepository,
   RefreshScheduleRepository,
+  SealedValuesRepository,
 } from '@vault/persistence';
 import {
   ProviderRegistry,
@@ -38,7 +39,9 @@ import { VAULT_CONFIG, outboundPolicy, type VaultConfig } from './config/vault-c
 import { ConnectionsService } from './connections/connections.service';
 import { StatsService } from './connections/stats.service';
 import { createKmsDriver } from './crypto/kms.factory';
+import { DataKeyRetirement } from './crypto/data-key-retirement';
 import { DataKeyRotation } from './crypto/data-key-rotation';
+import { KeyRotationService } from './crypto/key-rotation.service';
 import { HealthService } from './health/health.service';
 import { ReadinessChecks } from './health/readiness';
 import { HistoryRetention } from './history/history-retention';
@@ -48,7 +51,13 @@ import { MetricsService } from './metrics/metrics.service';
 import { RedisService } from './redis/redis.service';
 import { TOKEN_EXPORTS, tokenProviders } from './tokens/token.providers';
 import { ON_DEMAND_REFRESHER, TokenService } from './tokens/token.service';
-import { REFRESH_QUEUE, WEBHOOK_QUEUE, bullConnection } from './jobs/queues';
+import {
+  KEY_ROTATION_QUEUE,
+  REFRESH_QUEUE,
+  WEBHOOK_QUEUE,
+  bullConnection,
+  type KeyRotationJob,
+} from './jobs/queues';
 import { RefreshService } from './refresh/refresh.service';
 import { SweepService, type RefreshJobSink } from './refresh/sweep.service';
 import { WebhookNotifier } from './webhooks/webhook-notifier';
@@ -91,13 +100,14 @@ class RedisCloser implements OnApplicationShutdown {
  */
 @Module({})
 export class CoreModule {
-  /**
-   * `tokenCache`: this process serves tokens, so it keeps the token cache and listens for invalidations (the
-   * API). Every process announces its writes to connections either way.
-   */
+  /** `tokenCache`: this process serves tokens (the API): it keeps the token cache, live while subscribed. */
   static forRoot(options: { config: VaultConfig; processName: string; tokenCache?: boolean }): DynamicModule {
     const { config } = options;
-    const queues = BullModule.registerQueue({ name: REFRESH_QUEUE }, { name: WEBHOOK_QUEUE });
+    const queues = BullModule.registerQueue(
+      { name: REFRESH_QUEUE },
+      { name: WEBHOOK_QUEUE },
+      { name: KEY_ROTATION_QUEUE },
+    );
     const bullRedis = bullConnection(config.REDIS_URL);
     return {
       module: CoreModule,
@@ -302,8 +312,36 @@ export class CoreModule {
         },
         {
           provide: DataKeyRotation,
-          useFactory: (cipher: EnvelopeCipher) => new DataKeyRotation(cipher),
-          inject: [EnvelopeCipher],
+          useFactory: (cipher: EnvelopeCipher, keys: DataKeysRepository) => new DataKeyRotation(cipher, keys),
+          inject: [EnvelopeCipher, DataKeysRepository],
+        },
+        {
+          provide: DataKeyRetirement,
+          useFactory: (cipher: EnvelopeCipher, keys: DataKeysRepository, sealed: SealedValuesRepository) =>
+            new DataKeyRetirement(cipher, keys, sealed, {
+              batchSize: config.KEY_ROTATION_BATCH_SIZE,
+              // Every process re-checks its sealing key at least this often, and writes what it sealed just
+              // after sealing it; 5 s on top is a wide margin for that write.
+              graceMs: cipher.activeKeyRecheckMs + 5_000,
+            }),
+          inject: [EnvelopeCipher, DataKeysRepository, SealedValuesRepository],
+        },
+        {
+          provide: KeyRotationService,
+          useFactory: (
+            queue: Queue<KeyRotationJob>,
+            keys: DataKeysRepository,
+            sealed: SealedValuesRepository,
+            retirement: DataKeyRetirement,
+            rewrap: DataKeyRotation,
+          ) => new KeyRotationService(queue, keys, sealed, retirement, rewrap),
+          inject: [
+            getQueueToken(KEY_ROTATION_QUEUE),
+            DataKeysRepository,
+            SealedValuesRepository,
+            DataKeyRetirement,
+            DataKeyRotation,
+          ],
         },
       ],
       exports: [
@@ -316,6 +354,7 @@ export class CoreModule {
         AuditService,
         ConnectionsGauge,
         DataKeyRotation,
+        KeyRotationService,
         MetricsService,
         KMS_DRIVER,
         OUTBOUND_FETCH,

@@ -12,6 +12,7 @@ import { InitialSchema1732280000000 } from './migrations/1732280000000-initial-s
 import { RefreshEngine1732290000000 } from './migrations/1732290000000-refresh-engine';
 import { AccessControl1732330000000 } from './migrations/1732330000000-access-control';
 import { AuditTrail1732400000000 } from './migrations/1732400000000-audit-trail';
+import { KeyRotation1732410000000 } from './migrations/1732410000000-key-rotation';
 
 /** Entities and migrations are listed as classes so the same options work under tsc, swc and jest. */
 export const ENTITIES = [
@@ -29,6 +30,7 @@ export const MIGRATIONS = [
   RefreshEngine1732290000000,
   AccessControl1732330000000,
   AuditTrail1732400000000,
+  KeyRotation1732410000000,
 ];
 
 /** Arbitrary constant shared by every process of the vault: the key of the migration advisory lock. */

@@ -17,6 +17,7 @@ export * from './repositories/connections.repository';
 export * from './repositories/api-keys.repository';
 export * from './repositories/events.repository';
 export * from './repositories/data-keys.repository';
+export * from './repositories/sealed-values.repository';
 export * from './repositories/refresh.repository';
 export * from './repositories/refresh-attempts.repository';
 export * from './repositories/refresh-schedule.repository';

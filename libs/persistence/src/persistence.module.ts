@@ -11,6 +11,7 @@ import { RefreshAttemptsRepository } from './repositories/refresh-attempts.repos
 import { RefreshScheduleRepository } from './repositories/refresh-schedule.repository';
 import { RefreshRepository } from './repositories/refresh.repository';
 import { AuditRepository } from './repositories/audit.repository';
+import { SealedValuesRepository } from './repositories/sealed-values.repository';
 
 export const REPOSITORIES = [
   IntegrationsRepository,
@@ -24,7 +25,7 @@ export const REPOSITORIES = [
 ] as const;
 
 /** Repositories that write connections' token rows, built with the `ConnectionChangeSink`. */
-export const CONNECTION_WRITERS = [ConnectionsRepository, RefreshRepository] as const;
+export const CONNECTION_WRITERS = [ConnectionsRepository, RefreshRepository, SealedValuesRepository] as const;
 
 /** The database (persistence's own pg pool, closed at shutdown) and the repositories over it. */
 @Module({})

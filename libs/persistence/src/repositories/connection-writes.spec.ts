@@ -21,6 +21,8 @@ interface Finding {
 export function tokenRowWrites(sql: string): string[] {
   const writes: string[] = [];
   if (/\bdelete\s+from\s+connections\b/i.test(sql)) writes.push('delete');
+  // A table named by an expression may be connections: such a method must announce (for that table).
+  if (/\b(?:update|delete\s+from)\s+\$\{/i.test(sql)) writes.push('a table named at run time');
   if (/\binsert\s+into\s+connections\b[\s\S]*\bon\s+conflict\b[\s\S]*\bdo\s+update\b/i.test(sql))
     writes.push('upsert');
   const update = /\bupdate\s+connections\b(?:\s+(?:as\s+)?\w+)?\s+set\b/gi;
@@ -134,6 +136,9 @@ describe('writes to connections announce themselves to the token cache', () => {
       ),
     ).toEqual([]);
     expect(tokenRowWrites(`DELETE FROM connections WHERE id = $1`)).toEqual(['delete']);
+    expect(tokenRowWrites('`UPDATE ${f.table} t SET ${f.column} = u.sealed`')).toEqual([
+      'a table named at run time',
+    ]);
     expect(tokenRowWrites(`UPDATE connections SET tenant_id = $2 WHERE id = $1`)).toEqual(['tenant_id']);
     expect(
       tokenRowWrites(`UPDATE connections SET access_token_sealed = $2, version = version + 1 WHERE id = $1`),
