@@ -28,8 +28,7 @@
 const crypto = require('node:crypto');
 const lib = require('./lib/run');
 const { run, log, intEnv, sleep, round3 } = lib;
-const { startVault, stopChild, generateApiKey, apiCall, pool } = require('./lib/processes');
-const { startTokenServer, tokenServerStats } = require('./lib/token-server');
+const { startVault, stopChild, startTokenServer, generateApiKey, apiCall, pool } = require('./lib/processes');
 const { promSum } = require('./lib/metrics');
 
 const cfg = {
@@ -40,6 +39,11 @@ const cfg = {
   timeoutSeconds: intEnv('BENCH_TIMEOUT', 600),
   logLevel: process.env.BENCH_LOG_LEVEL || 'warn',
 };
+
+/** What the token server saw so far (GET /stats). */
+async function tokenServerStats(proc) {
+  return (await fetch(`${proc.url}/stats`)).json();
+}
 
 /** The read load: `readers` loops against whichever API `state.api` names, until stopped. */
 function startReaders(state, ids, adminKey) {

@@ -3,6 +3,7 @@ export * from './database/errors';
 export * from './entities/api-key.entity';
 export * from './entities/connection-event.entity';
 export * from './entities/connection.entity';
+export * from './entities/connection-count.entity';
 export * from './entities/data-key.entity';
 export * from './entities/integration.entity';
 export * from './entities/integration-event.entity';
