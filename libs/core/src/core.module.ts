@@ -47,9 +47,9 @@ import { IntegrationsService } from './integrations/integrations.service';
 import { MetricsService } from './metrics/metrics.service';
 import { RedisService } from './redis/redis.service';
 import { ON_DEMAND_REFRESHER, TokenService, type OnDemandRefresher } from './tokens/token.service';
-import { REFRESH_QUEUE, WEBHOOK_QUEUE, bullConnection } from './jobs/queues';
+import { REFRESH_QUEUE, WEBHOOK_QUEUE, bullConnection, watchQueue } from './jobs/queues';
 import { RefreshService } from './refresh/refresh.service';
-import { SweepService, type RefreshJobSink } from './refresh/sweep.service';
+import { SweepService } from './refresh/sweep.service';
 import { WebhookNotifier } from './webhooks/webhook-notifier';
 
 /**
@@ -143,7 +143,11 @@ export class CoreModule {
             createDefaultRegistry({ policy: outboundPolicy(config), fetch }),
           inject: [OUTBOUND_FETCH],
         },
-        { provide: RedisService, useFactory: () => new RedisService(config.REDIS_URL, config.REDIS_PREFIX) },
+        {
+          provide: RedisService,
+          useFactory: () =>
+            new RedisService(config.REDIS_URL, config.REDIS_PREFIX, config.REDIS_COMMAND_TIMEOUT_MS),
+        },
         { provide: BULL_REDIS, useValue: bullRedis },
         RedisCloser,
         {
@@ -197,7 +201,10 @@ export class CoreModule {
         },
         {
           provide: WebhookNotifier,
-          useFactory: (queue: Queue) => new WebhookNotifier(config.WEBHOOK_URL ? queue : null),
+          useFactory: (queue: Queue) => {
+            watchQueue(queue);
+            return new WebhookNotifier(config.WEBHOOK_URL ? queue : null);
+          },
           inject: [getQueueToken(WEBHOOK_QUEUE)],
         },
         {
@@ -260,8 +267,8 @@ export class CoreModule {
         },
         {
           provide: SweepService,
-          useFactory: (repo: RefreshScheduleRepository, queue: RefreshJobSink, metrics: MetricsService) =>
-            new SweepService(repo, queue, config, metrics),
+          useFactory: (repo: RefreshScheduleRepository, queue: Queue, metrics: MetricsService) =>
+            new SweepService(repo, watchQueue(queue), config, metrics),
           inject: [RefreshScheduleRepository, getQueueToken(REFRESH_QUEUE), MetricsService],
         },
         {

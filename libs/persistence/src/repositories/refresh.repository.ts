@@ -15,6 +15,8 @@ export interface RefreshRow {
   refreshFailures: number;
   scopes: string[];
   lastError: ConnectionLastError | null;
+  /** The last successful refresh (null: never refreshed since the grant was imported). */
+  lastRefreshedAt: Date | null;
   /** Changes with every write to the row: tells a waiting reader whether the lock holder did something. */
   updatedAt: Date;
   /** An attempt of this connection was journalled and never finished (its process died). */
@@ -80,6 +82,7 @@ function toRefreshRow(r: Row): RefreshRow {
     refreshFailures: r.refresh_failures as number,
     scopes: r.scopes as string[],
     lastError: r.last_error as ConnectionLastError | null,
+    lastRefreshedAt: r.last_refreshed_at as Date | null,
     updatedAt: r.updated_at as Date,
     hasOpenAttempts: r.has_open_attempts as boolean,
     integration: {
@@ -101,7 +104,7 @@ function toRefreshRow(r: Row): RefreshRow {
 
 const LOAD_SQL = `
   SELECT c.id, c.tenant_id, c.status, c.version, c.refresh_token_sealed, c.access_token_expires_at,
-         c.next_refresh_at, c.refresh_failures, c.scopes, c.last_error, c.updated_at,
+         c.next_refresh_at, c.refresh_failures, c.scopes, c.last_error, c.last_refreshed_at, c.updated_at,
          EXISTS (SELECT 1 FROM refresh_attempts a WHERE a.connection_id = c.id AND a.finished_at IS NULL)
            AS has_open_attempts,
          i.id AS i_id, i.key AS i_key, i.provider AS i_provider, i.status AS i_status, i.client_id AS i_client_id,
