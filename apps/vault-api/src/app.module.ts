@@ -5,6 +5,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { ApiKeysController } from './controllers/api-keys.controller';
 import { ConnectionsController } from './controllers/connections.controller';
 import { IntegrationsController } from './controllers/integrations.controller';
+import { KeyRotationController } from './controllers/key-rotation.controller';
 import { OpsController } from './controllers/ops.controller';
 import { StatsController } from './controllers/stats.controller';
 import { AuditController } from './controllers/audit.controller';
@@ -29,6 +30,7 @@ export class ApiModule {
         IntegrationsController,
         ConnectionsController,
         ApiKeysController,
+        KeyRotationController,
         StatsController,
         AuditController,
         OpsController,

@@ -3,6 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import {
   ConnectionsGauge,
   HistoryRetention,
+  KeyRotationService,
   SweepService,
   VAULT_CONFIG,
   type VaultConfig,
@@ -10,10 +11,11 @@ import {
 
 const GAUGE_INTERVAL_MS = 15_000;
 const RETENTION_INTERVAL_MS = 3600_000;
+const KEY_RETIREMENT_INTERVAL_MS = 300_000;
 
 /**
  * The worker's timers (@nestjs/schedule), each run once at start and then on its interval: the due-work sweep,
- * the connections gauge and history retention. The work itself is in core's services; a failed round is
+ * the connections gauge, history retention and the resumption of data key retirements. The work itself is in core's services; a failed round is
  * logged and the next one runs as planned.
  */
 @Injectable()
@@ -25,6 +27,7 @@ export class WorkerScheduler implements OnApplicationBootstrap {
     @Inject(SweepService) private readonly sweeper: SweepService,
     @Inject(ConnectionsGauge) private readonly gauge: ConnectionsGauge,
     @Inject(HistoryRetention) private readonly retention: HistoryRetention,
+    @Inject(KeyRotationService) private readonly keyRotation: KeyRotationService,
     @Inject(VAULT_CONFIG) private readonly config: VaultConfig,
   ) {}
 
@@ -37,6 +40,10 @@ export class WorkerScheduler implements OnApplicationBootstrap {
     this.every('history-retention', 'history retention', RETENTION_INTERVAL_MS, async () => {
       const n = await this.retention.prune();
       if (n > 0) this.logger.log({ deleted: n }, 'pruned routine refresh history');
+    });
+    // A retired data key still present is a retirement to finish, whatever became of its job.
+    this.every('key-retirement', 'key retirement resume', KEY_RETIREMENT_INTERVAL_MS, async () => {
+      await this.keyRotation.resumePending();
     });
   }
 

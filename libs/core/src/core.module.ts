@@ -24,6 +24,7 @@ import {
   RefreshAttemptsRepository,
   RefreshRepository,
   RefreshScheduleRepository,
+  SealedValuesRepository,
 } from '@vault/persistence';
 import {
   ProviderRegistry,
@@ -38,7 +39,9 @@ import { VAULT_CONFIG, outboundPolicy, type VaultConfig } from './config/vault-c
 import { ConnectionsService } from './connections/connections.service';
 import { StatsService } from './connections/stats.service';
 import { createKmsDriver } from './crypto/kms.factory';
+import { DataKeyRetirement } from './crypto/data-key-retirement';
 import { DataKeyRotation } from './crypto/data-key-rotation';
+import { KeyRotationService } from './crypto/key-rotation.service';
 import { HealthService } from './health/health.service';
 import { ReadinessChecks } from './health/readiness';
 import { HistoryRetention } from './history/history-retention';
@@ -47,7 +50,14 @@ import { IntegrationsService } from './integrations/integrations.service';
 import { MetricsService } from './metrics/metrics.service';
 import { RedisService } from './redis/redis.service';
 import { ON_DEMAND_REFRESHER, TokenService, type OnDemandRefresher } from './tokens/token.service';
-import { REFRESH_QUEUE, WEBHOOK_QUEUE, bullConnection, watchQueue } from './jobs/queues';
+import {
+  KEY_ROTATION_QUEUE,
+  REFRESH_QUEUE,
+  WEBHOOK_QUEUE,
+  bullConnection,
+  watchQueue,
+  type KeyRotationJob,
+} from './jobs/queues';
 import { RefreshService } from './refresh/refresh.service';
 import { SweepService } from './refresh/sweep.service';
 import { WebhookNotifier } from './webhooks/webhook-notifier';
@@ -92,7 +102,11 @@ class RedisCloser implements OnApplicationShutdown {
 export class CoreModule {
   static forRoot(options: { config: VaultConfig; processName: string }): DynamicModule {
     const { config } = options;
-    const queues = BullModule.registerQueue({ name: REFRESH_QUEUE }, { name: WEBHOOK_QUEUE });
+    const queues = BullModule.registerQueue(
+      { name: REFRESH_QUEUE },
+      { name: WEBHOOK_QUEUE },
+      { name: KEY_ROTATION_QUEUE },
+    );
     const bullRedis = bullConnection(config.REDIS_URL);
     return {
       module: CoreModule,
@@ -309,8 +323,36 @@ export class CoreModule {
         },
         {
           provide: DataKeyRotation,
-          useFactory: (cipher: EnvelopeCipher) => new DataKeyRotation(cipher),
-          inject: [EnvelopeCipher],
+          useFactory: (cipher: EnvelopeCipher, keys: DataKeysRepository) => new DataKeyRotation(cipher, keys),
+          inject: [EnvelopeCipher, DataKeysRepository],
+        },
+        {
+          provide: DataKeyRetirement,
+          useFactory: (cipher: EnvelopeCipher, keys: DataKeysRepository, sealed: SealedValuesRepository) =>
+            new DataKeyRetirement(cipher, keys, sealed, {
+              batchSize: config.KEY_ROTATION_BATCH_SIZE,
+              // Every process re-checks its sealing key at least this often, and writes what it sealed just
+              // after sealing it; 5 s on top is a wide margin for that write.
+              graceMs: cipher.activeKeyRecheckMs + 5_000,
+            }),
+          inject: [EnvelopeCipher, DataKeysRepository, SealedValuesRepository],
+        },
+        {
+          provide: KeyRotationService,
+          useFactory: (
+            queue: Queue<KeyRotationJob>,
+            keys: DataKeysRepository,
+            sealed: SealedValuesRepository,
+            retirement: DataKeyRetirement,
+            rewrap: DataKeyRotation,
+          ) => new KeyRotationService(watchQueue(queue), keys, sealed, retirement, rewrap),
+          inject: [
+            getQueueToken(KEY_ROTATION_QUEUE),
+            DataKeysRepository,
+            SealedValuesRepository,
+            DataKeyRetirement,
+            DataKeyRotation,
+          ],
         },
       ],
       exports: [
@@ -322,6 +364,7 @@ export class CoreModule {
         AuditService,
         ConnectionsGauge,
         DataKeyRotation,
+        KeyRotationService,
         MetricsService,
         KMS_DRIVER,
         OUTBOUND_FETCH,

@@ -8,10 +8,13 @@ import { IntegrationEntity } from './entities/integration.entity';
 import { IntegrationEventEntity } from './entities/integration-event.entity';
 import { RefreshAttemptEntity } from './entities/refresh-attempt.entity';
 import { AuditLogEntity } from './entities/audit-log.entity';
+import { ConnectionCountEntity } from './entities/connection-count.entity';
 import { InitialSchema1732280000000 } from './migrations/1732280000000-initial-schema';
 import { RefreshEngine1732290000000 } from './migrations/1732290000000-refresh-engine';
 import { AccessControl1732330000000 } from './migrations/1732330000000-access-control';
 import { AuditTrail1732400000000 } from './migrations/1732400000000-audit-trail';
+import { KeyRotation1732410000000 } from './migrations/1732410000000-key-rotation';
+import { ConnectionCounts1732420000000 } from './migrations/1732420000000-connection-counts';
 
 /** Entities and migrations are listed as classes so the same options work under tsc, swc and jest. */
 export const ENTITIES = [
@@ -23,12 +26,15 @@ export const ENTITIES = [
   RefreshAttemptEntity,
   IntegrationEventEntity,
   AuditLogEntity,
+  ConnectionCountEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1732280000000,
   RefreshEngine1732290000000,
   AccessControl1732330000000,
   AuditTrail1732400000000,
+  KeyRotation1732410000000,
+  ConnectionCounts1732420000000,
 ];
 
 /** Arbitrary constant shared by every process of the vault: the key of the migration advisory lock. */

@@ -10,7 +10,9 @@ export type AuditAction =
   | 'connection.imported'
   | 'connection.grant_replaced'
   | 'connection.refresh_forced'
-  | 'connection.deleted';
+  | 'connection.deleted'
+  | 'data_key.retired'
+  | 'data_keys.rewrap_started';
 
 export const TOKEN_READ = 'token.read';
 

@@ -17,7 +17,7 @@ import { VaultError } from '../errors/vault-error';
 import type { IntegrationsService } from '../integrations/integrations.service';
 import { providerClient } from '../refresh/refresh-request';
 import { nextRefreshAt } from '../refresh/schedule';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, decodeIdCursor, keysetCursorOf, pageOf } from './cursor';
 
 export interface GrantInput {
   refreshToken: string;
@@ -104,8 +104,8 @@ export class ConnectionsService {
           { integration: input.integration, tenant_id: input.tenantId, external_id: input.externalId },
         );
       }
-      // The integration was deleted between our read and the insert.
-      if (err instanceof ForeignKeyViolation)
+      // The integration was deleted between our read and the insert (not a sealed value's data key: *_key_id_fk).
+      if (err instanceof ForeignKeyViolation && !err.constraint?.endsWith('_key_id_fk'))
         throw VaultError.validation('integration', 'no integration has this key');
       throw err;
     }
@@ -136,13 +136,7 @@ export class ConnectionsService {
       after,
       limit + 1,
     );
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      data: page,
-      nextCursor:
-        rows.length > limit && last ? encodeCursor({ createdAt: last.cursorAt, id: last.id }) : null,
-    };
+    return pageOf(rows, limit, keysetCursorOf);
   }
 
   /** Replaces the grant after a re-consent done elsewhere: the connection becomes `active` again. */
@@ -192,16 +186,8 @@ export class ConnectionsService {
     limit: number,
   ): Promise<Page<ConnectionEventEntity>> {
     await this.get(scope, id);
-    let before: string | null = null;
-    if (cursor !== undefined) {
-      if (!/^[1-9][0-9]{0,18}$/.test(cursor))
-        throw VaultError.validation('cursor', 'is not a cursor this API returned');
-      before = cursor;
-    }
-    const rows = await this.eventsRepo.list(id, before, limit + 1);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return { data: page, nextCursor: rows.length > limit && last ? String(last.id) : null };
+    const rows = await this.eventsRepo.list(id, decodeIdCursor(cursor), limit + 1);
+    return pageOf(rows, limit, (last) => String(last.id));
   }
 
   private async revokeAtProvider(

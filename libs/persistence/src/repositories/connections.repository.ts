@@ -223,15 +223,18 @@ export class ConnectionsRepository {
     return deleted > 0;
   }
 
-  /** Counts by status × integration (and provider), for dashboards and the connections gauge. */
+  /**
+   * Counts by status × integration (and provider), for dashboards and the connections gauge: sums of the
+   * deltas the triggers keep in connection_counts, never count(*) over the connections.
+   */
   async countByStatus(
     scope: TenantScope,
   ): Promise<{ status: ConnectionStatus; integrationKey: string; provider: string; count: number }[]> {
     const rows = await this.db.query(
-      `SELECT c.status, i.key AS integration_key, i.provider, count(*)::int AS count
-       FROM connections c JOIN integrations i ON i.id = c.integration_id
-       WHERE ($1::text IS NULL OR c.tenant_id = $1)
-       GROUP BY c.status, i.key, i.provider ORDER BY i.key, c.status`,
+      `SELECT k.status, i.key AS integration_key, i.provider, sum(k.n)::int AS count
+       FROM connection_counts k JOIN integrations i ON i.id = k.integration_id
+       WHERE ($1::text IS NULL OR k.tenant_id = $1)
+       GROUP BY k.status, i.key, i.provider HAVING sum(k.n) > 0 ORDER BY i.key, k.status`,
       [scope.tenantId],
     );
     return rows.map((r) => ({
@@ -240,6 +243,24 @@ export class ConnectionsRepository {
       provider: r.provider as string,
       count: r.count as number,
     }));
+  }
+
+  /**
+   * Folds the count deltas of each tenant × integration × status that has more than one into one row (and
+   * drops groups back at zero). Deltas written meanwhile stay for the next round: nothing is counted twice.
+   */
+  async compactCounts(): Promise<void> {
+    await this.db.execute(
+      `WITH groups AS (
+         SELECT tenant_id, integration_id, status FROM connection_counts
+         GROUP BY 1, 2, 3 HAVING count(*) > 1 OR sum(n) = 0),
+       gone AS (
+         DELETE FROM connection_counts k USING groups g
+         WHERE k.tenant_id = g.tenant_id AND k.integration_id = g.integration_id AND k.status = g.status
+         RETURNING k.tenant_id, k.integration_id, k.status, k.n)
+       INSERT INTO connection_counts (tenant_id, integration_id, status, n)
+       SELECT tenant_id, integration_id, status, sum(n) FROM gone GROUP BY 1, 2, 3 HAVING sum(n) <> 0`,
+    );
   }
 }
 
