@@ -18,6 +18,8 @@ export interface RefreshReport {
   expiresAt: Date | null;
   /** Seconds until the next attempt, for 503 answers. */
   retryAfterSeconds: number | null;
+  /** Why no call was made (a hold-back): `min_refresh_interval`, `provider_slowed_down`… */
+  reason?: string;
 }
 
 export interface NeedsReauthEvent {

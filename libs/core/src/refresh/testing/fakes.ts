@@ -24,6 +24,7 @@ export function rowOf(
     refreshFailures: 0,
     scopes: [],
     lastError: null,
+    lastRefreshedAt: null,
     updatedAt: new Date(T0 - 3_600_000),
     hasOpenAttempts: false,
     ...overrides,
