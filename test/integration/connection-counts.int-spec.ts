@@ -40,7 +40,7 @@ describe('connection counts kept as they change', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     database = Database.connect({ url: db.url, poolSize: 2 });
-    repo = new ConnectionsRepository(database);
+    repo = new ConnectionsRepository(database, { connectionsChanged: () => undefined });
     await database.query(
       `INSERT INTO integrations (id, key, provider, client_id, client_secret_sealed, token_url, client_auth)
        VALUES ($1, 'alpha', 'oauth2', 'c', '\\x00', 'https://a.example/t', 'client_secret_post'),

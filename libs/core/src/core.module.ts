@@ -49,16 +49,18 @@ import { ConnectionsGauge } from './metrics/connections-gauge';
 import { IntegrationsService } from './integrations/integrations.service';
 import { MetricsService } from './metrics/metrics.service';
 import { RedisService } from './redis/redis.service';
-import { ON_DEMAND_REFRESHER, TokenService, type OnDemandRefresher } from './tokens/token.service';
+import { TOKEN_EXPORTS, tokenProviders } from './tokens/token.providers';
+import { ON_DEMAND_REFRESHER, TokenService } from './tokens/token.service';
 import {
   KEY_ROTATION_QUEUE,
   REFRESH_QUEUE,
   WEBHOOK_QUEUE,
   bullConnection,
+  watchQueue,
   type KeyRotationJob,
 } from './jobs/queues';
 import { RefreshService } from './refresh/refresh.service';
-import { SweepService, type RefreshJobSink } from './refresh/sweep.service';
+import { SweepService } from './refresh/sweep.service';
 import { WebhookNotifier } from './webhooks/webhook-notifier';
 
 /**
@@ -99,7 +101,8 @@ class RedisCloser implements OnApplicationShutdown {
  */
 @Module({})
 export class CoreModule {
-  static forRoot(options: { config: VaultConfig; processName: string }): DynamicModule {
+  /** `tokenCache`: this process serves tokens (the API): it keeps the token cache, live while subscribed. */
+  static forRoot(options: { config: VaultConfig; processName: string; tokenCache?: boolean }): DynamicModule {
     const { config } = options;
     const queues = BullModule.registerQueue(
       { name: REFRESH_QUEUE },
@@ -156,9 +159,14 @@ export class CoreModule {
             createDefaultRegistry({ policy: outboundPolicy(config), fetch }),
           inject: [OUTBOUND_FETCH],
         },
-        { provide: RedisService, useFactory: () => new RedisService(config.REDIS_URL, config.REDIS_PREFIX) },
+        {
+          provide: RedisService,
+          useFactory: () =>
+            new RedisService(config.REDIS_URL, config.REDIS_PREFIX, config.REDIS_COMMAND_TIMEOUT_MS),
+        },
         { provide: BULL_REDIS, useValue: bullRedis },
         RedisCloser,
+        ...tokenProviders(config, { tokenCache: options.tokenCache === true }),
         {
           provide: ReadinessChecks,
           useFactory: (db: Database, redis: RedisService, cipher: EnvelopeCipher) =>
@@ -210,7 +218,10 @@ export class CoreModule {
         },
         {
           provide: WebhookNotifier,
-          useFactory: (queue: Queue) => new WebhookNotifier(config.WEBHOOK_URL ? queue : null),
+          useFactory: (queue: Queue) => {
+            watchQueue(queue);
+            return new WebhookNotifier(config.WEBHOOK_URL ? queue : null);
+          },
           inject: [getQueueToken(WEBHOOK_QUEUE)],
         },
         {
@@ -255,12 +266,6 @@ export class CoreModule {
         },
         { provide: ON_DEMAND_REFRESHER, useExisting: RefreshService },
         {
-          provide: TokenService,
-          useFactory: (repo: ConnectionsRepository, cipher: EnvelopeCipher, refresher: OnDemandRefresher) =>
-            new TokenService(repo, cipher, refresher),
-          inject: [ConnectionsRepository, EnvelopeCipher, ON_DEMAND_REFRESHER],
-        },
-        {
           provide: StatsService,
           useFactory: (c: ConnectionsRepository, e: EventsRepository) => new StatsService(c, e),
           inject: [ConnectionsRepository, EventsRepository],
@@ -273,8 +278,8 @@ export class CoreModule {
         },
         {
           provide: SweepService,
-          useFactory: (repo: RefreshScheduleRepository, queue: RefreshJobSink, metrics: MetricsService) =>
-            new SweepService(repo, queue, config, metrics),
+          useFactory: (repo: RefreshScheduleRepository, queue: Queue, metrics: MetricsService) =>
+            new SweepService(repo, watchQueue(queue), config, metrics),
           inject: [RefreshScheduleRepository, getQueueToken(REFRESH_QUEUE), MetricsService],
         },
         {
@@ -337,7 +342,7 @@ export class CoreModule {
             sealed: SealedValuesRepository,
             retirement: DataKeyRetirement,
             rewrap: DataKeyRotation,
-          ) => new KeyRotationService(queue, keys, sealed, retirement, rewrap),
+          ) => new KeyRotationService(watchQueue(queue), keys, sealed, retirement, rewrap),
           inject: [
             getQueueToken(KEY_ROTATION_QUEUE),
             DataKeysRepository,
@@ -349,6 +354,7 @@ export class CoreModule {
       ],
       exports: [
         VAULT_CONFIG,
+        ...TOKEN_EXPORTS,
         HealthService,
         SweepService,
         HistoryRetention,

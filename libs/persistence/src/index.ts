@@ -11,6 +11,7 @@ export * from './entities/refresh-attempt.entity';
 export * from './entities/audit-log.entity';
 export * from './data-source';
 export * from './repositories/tenant-scope';
+export * from './repositories/connection-changes';
 export * from './repositories/integrations.repository';
 export * from './repositories/integration-events.repository';
 export * from './repositories/connections.repository';

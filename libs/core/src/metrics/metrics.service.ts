@@ -34,6 +34,13 @@ export class MetricsService implements CryptoMetrics {
     registers: [this.registry],
   });
 
+  readonly previousSecretUsed = new Counter({
+    name: 'vault_refresh_previous_secret_total',
+    help: 'Refreshes retried with the previous client secret (rotation overlap) after the current one was rejected, by outcome.',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly refreshLag = new Histogram({
     name: 'vault_refresh_lag_seconds',
     help: 'How late a scheduled refresh ran after it was due.',
@@ -58,6 +65,13 @@ export class MetricsService implements CryptoMetrics {
   readonly dataKeyCacheTotal = new Counter({
     name: 'vault_data_key_cache_total',
     help: 'Lookups of unwrapped data keys in the in-memory cache.',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly tokenCacheTotal = new Counter({
+    name: 'vault_token_cache_total',
+    help: 'Token reads by what the token cache did: hit (no database read), miss, or bypass (cache off).',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
@@ -94,6 +108,16 @@ export class MetricsService implements CryptoMetrics {
 
   dataKeyCache(result: 'hit' | 'miss'): void {
     this.dataKeyCacheTotal.inc({ result });
+  }
+
+  /** Counts token cache results with the label children resolved once (the hot path runs it per read). */
+  tokenCacheCounter(): (result: 'hit' | 'miss' | 'bypass') => void {
+    const children = {
+      hit: this.tokenCacheTotal.labels({ result: 'hit' }),
+      miss: this.tokenCacheTotal.labels({ result: 'miss' }),
+      bypass: this.tokenCacheTotal.labels({ result: 'bypass' }),
+    };
+    return (result) => children[result].inc();
   }
 
   sweepCompleted(): void {

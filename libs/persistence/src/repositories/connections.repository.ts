@@ -1,5 +1,6 @@
 import type { Database, Queryable, Row } from '../database/database';
 import type { ConnectionLastError, ConnectionStatus } from '../entities/connection.entity';
+import type { ConnectionChangeSink } from './connection-changes';
 import type { TenantScope } from './tenant-scope';
 
 /** Connection metadata joined with its integration's key and provider; never a secret. */
@@ -82,11 +83,28 @@ const VIEW_COLUMNS = `
   c.created_at, c.updated_at,
   to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
 
-const TOKEN_ROW_SQL = `SELECT id, tenant_id, status, status_reason, access_token_sealed, access_token_expires_at, token_type, scopes
-  FROM connections WHERE id = $1`;
+/**
+ * The columns of a `TokenRow`: the token cache holds them, so a write to any of them (or a delete) is announced
+ * to the `ConnectionChangeSink` (see connection-changes.ts; `connection-writes.spec.ts` checks every statement).
+ */
+export const TOKEN_ROW_COLUMNS = [
+  'id',
+  'tenant_id',
+  'status',
+  'status_reason',
+  'access_token_sealed',
+  'access_token_expires_at',
+  'token_type',
+  'scopes',
+] as const;
+
+const TOKEN_ROW_SQL = `SELECT ${TOKEN_ROW_COLUMNS.join(', ')} FROM connections WHERE id = $1`;
 
 export class ConnectionsRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly changes: ConnectionChangeSink,
+  ) {}
 
   /** Inserts a connection; `tx` puts it in the caller's transaction. */
   async insert(row: NewConnection, tx: Queryable = this.db): Promise<void> {
@@ -198,6 +216,7 @@ export class ConnectionsRepository {
         grant.refreshTokenExpiresAt,
       ],
     );
+    if (changed > 0) tx.afterCommit(() => this.changes.connectionsChanged([id]));
     return changed > 0;
   }
 
@@ -220,6 +239,7 @@ export class ConnectionsRepository {
       `DELETE FROM connections WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)`,
       [id, scope.tenantId],
     );
+    if (deleted > 0) this.changes.connectionsChanged([id]);
     return deleted > 0;
   }
 
