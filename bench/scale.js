@@ -202,7 +202,7 @@ async function main() {
       `claim: p50 ${figures.claim.p50} ms, p99 ${figures.claim.p99} ms (${figures.claim.meanClaimed} rows a claim)`,
     );
     const gauge = new ConnectionsGauge(
-      new ConnectionsRepository(database),
+      new ConnectionsRepository(database, { connectionsChanged: () => undefined }),
       new MetricsService('bench-scale'),
     );
     figures.gauge = await timeSamples(20, () => gauge.update());

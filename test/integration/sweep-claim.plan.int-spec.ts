@@ -31,14 +31,15 @@ describe('the sweep claim at scale', () => {
        VALUES ('00000000-0000-4000-8000-000000000001', 'scale', 'oauth2', 'c', '\\x00', 'https://example.com/t',
                'client_secret_post')`,
     );
-    // 2 % need reauth (no due time); the rest fall due uniformly over the next 24 h, as access tokens expire.
+    // 2 % need reauth (no due time); the rest fall due uniformly over the next 24 h, as access tokens expire
+    // (`0 * i` ties the draw to the row: an uncorrelated LATERAL would draw once for all rows).
     await pg.query(
       `INSERT INTO connections (id, integration_id, tenant_id, external_id, status, refresh_token_sealed,
                                 access_token_expires_at, next_refresh_at)
        SELECT gen_random_uuid(), '00000000-0000-4000-8000-000000000001', 'tenant-' || (i % 1000), 'user-' || i,
               CASE WHEN i % 50 = 0 THEN 'needs_reauth' ELSE 'active' END, '\\x00', t,
               CASE WHEN i % 50 = 0 THEN NULL ELSE t - interval '5 minutes' END
-       FROM generate_series(1, $1) AS i, LATERAL (SELECT now() + random() * interval '24 hours' AS t) AS due`,
+       FROM generate_series(1, $1) AS i, LATERAL (SELECT now() + (random() + 0 * i) * interval '24 hours' AS t) AS due`,
       [ROWS],
     );
     await pg.query('ANALYZE connections');
@@ -59,13 +60,40 @@ describe('the sweep claim at scale', () => {
     const onConnections = plan.filter((n) => n['Relation Name'] === 'connections');
 
     expect(onConnections.map((n) => n['Node Type'])).not.toContain('Seq Scan');
-    expect(onConnections.some((n) => n['Index Name'] === 'connections_due_idx')).toBe(true);
+    // An index scan or a bitmap index scan (which names no relation) over the partial due-time index.
+    expect(plan.some((n) => n['Index Name'] === 'connections_due_idx')).toBe(true);
     // And the statement claims what is due, as the sweep relies on.
     const due = await pg.query(
       `SELECT count(*)::int AS n FROM connections WHERE next_refresh_at <= $1 AND status = 'active'`,
       [horizon],
     );
+    expect(due.rows[0].n).toBeGreaterThan(300); // about 200,000 × 5.5 min / 24 h
     const claimed = await pg.query(CLAIM_DUE_SQL, [horizon, new Date(Date.now() + 60_000), 1000]);
     expect(claimed.rowCount).toBe(Math.min(1000, due.rows[0].n as number));
+  });
+
+  it('leases without touching an index: every claimed row is a HOT update (fillfactor leaves room)', async () => {
+    const updates = async () => {
+      await pg.query('SELECT pg_stat_force_next_flush()');
+      await pg.query('SELECT pg_stat_clear_snapshot()');
+      const { rows } = await pg.query(
+        `SELECT n_tup_upd::int AS upd, n_tup_hot_upd::int AS hot FROM pg_stat_user_tables WHERE relname = 'connections'`,
+      );
+      return rows[0] as { upd: number; hot: number };
+    };
+    await pg.query(
+      'UPDATE connections SET refresh_claimed_until = NULL WHERE refresh_claimed_until IS NOT NULL',
+    );
+    const before = await updates();
+    const claimed = await pg.query(CLAIM_DUE_SQL, [
+      new Date(Date.now() + 30_000),
+      new Date(Date.now() + 60_000),
+      1000,
+    ]);
+    const after = await updates();
+
+    expect(claimed.rowCount).toBeGreaterThan(100);
+    expect(after.upd - before.upd).toBe(claimed.rowCount);
+    expect(after.hot - before.hot).toBe(claimed.rowCount);
   });
 });
