@@ -15,6 +15,7 @@ import {
   ApiKeysRepository,
   AuditRepository,
   ConnectionsRepository,
+  DashboardRepository,
   DataKeysRepository,
   Database,
   EventsRepository,
@@ -267,8 +268,9 @@ export class CoreModule {
         { provide: ON_DEMAND_REFRESHER, useExisting: RefreshService },
         {
           provide: StatsService,
-          useFactory: (c: ConnectionsRepository, e: EventsRepository) => new StatsService(c, e),
-          inject: [ConnectionsRepository, EventsRepository],
+          useFactory: (c: ConnectionsRepository, e: EventsRepository, d: DashboardRepository) =>
+            new StatsService(c, e, d),
+          inject: [ConnectionsRepository, EventsRepository, DashboardRepository],
         },
         {
           provide: HealthService,

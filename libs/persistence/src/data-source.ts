@@ -15,6 +15,7 @@ import { AccessControl1732330000000 } from './migrations/1732330000000-access-co
 import { AuditTrail1732400000000 } from './migrations/1732400000000-audit-trail';
 import { KeyRotation1732410000000 } from './migrations/1732410000000-key-rotation';
 import { ConnectionCounts1732420000000 } from './migrations/1732420000000-connection-counts';
+import { OperatorDashboard1732430000000 } from './migrations/1732430000000-operator-dashboard';
 
 /** Entities and migrations are listed as classes so the same options work under tsc, swc and jest. */
 export const ENTITIES = [
@@ -35,6 +36,7 @@ export const MIGRATIONS = [
   AuditTrail1732400000000,
   KeyRotation1732410000000,
   ConnectionCounts1732420000000,
+  OperatorDashboard1732430000000,
 ];
 
 /** Arbitrary constant shared by every process of the vault: the key of the migration advisory lock. */

@@ -22,6 +22,7 @@ import {
   MaxLength,
   Min,
   ValidateIf,
+  IsISO8601,
 } from 'class-validator';
 
 const CLIENT_AUTH = ['client_secret_post', 'client_secret_basic'] as const;
@@ -162,6 +163,15 @@ export class UpdateIntegrationDto {
   @Min(100)
   @Max(120000)
   request_timeout_ms?: number | null;
+
+  @ApiPropertyOptional({
+    description:
+      'With client_secret: until this time (ISO 8601, at most 90 days ahead) a refresh whose client the provider ' +
+      'rejects with the new secret is retried once with the previous one (rotation with an overlap).',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  previous_secret_valid_until?: string;
 }
 
 export function toCreateIntegration(d: CreateIntegrationDto): CreateIntegrationInput {
@@ -191,6 +201,8 @@ export function toUpdateIntegration(d: UpdateIntegrationDto): UpdateIntegrationI
     clientAuth: d.client_auth,
     refreshMarginSeconds: d.refresh_margin_seconds,
     requestTimeoutMs: d.request_timeout_ms,
+    previousSecretValidUntil:
+      d.previous_secret_valid_until === undefined ? undefined : new Date(d.previous_secret_valid_until),
   };
 }
 
@@ -210,6 +222,8 @@ export function presentIntegration(i: IntegrationEntity) {
     request_timeout_ms: i.requestTimeoutMs,
     status: i.status,
     status_reason: i.statusReason,
+    /** Until then the secret replaced by the last rotation is still tried (never the secret itself). */
+    previous_secret_valid_until: i.previousSecretValidUntil ? i.previousSecretValidUntil.toISOString() : null,
     created_at: i.createdAt.toISOString(),
     updated_at: i.updatedAt.toISOString(),
   };

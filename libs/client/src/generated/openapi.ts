@@ -260,6 +260,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/stats/broken": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["StatsController_broken"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stats/refresh-outcomes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["StatsController_outcomes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit": {
         parameters: {
             query?: never;
@@ -315,6 +347,8 @@ export interface components {
             client_auth?: "client_secret_post" | "client_secret_basic";
             refresh_margin_seconds?: Record<string, never> | null;
             request_timeout_ms?: Record<string, never> | null;
+            /** @description With client_secret: until this time (ISO 8601, at most 90 days ahead) a refresh whose client the provider rejects with the new secret is retried once with the previous one (rotation with an overlap). */
+            previous_secret_valid_until?: string;
         };
         ImportConnectionDto: {
             /** @description Stored sealed; never returned. */
@@ -792,7 +826,60 @@ export interface operations {
     };
     StatsController_get: {
         parameters: {
-            query?: never;
+            query?: {
+                integration?: string;
+                provider?: "oauth2" | "google" | "slack" | "auth0" | "microsoft" | "github" | "hubspot" | "salesforce" | "atlassian" | "zoom" | "dropbox" | "notion" | "xero" | "intuit";
+                tenant_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    StatsController_broken: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                status?: "needs_reauth" | "refresh_failing";
+                integration?: string;
+                provider?: "oauth2" | "google" | "slack" | "auth0" | "microsoft" | "github" | "hubspot" | "salesforce" | "atlassian" | "zoom" | "dropbox" | "notion" | "xero" | "intuit";
+                tenant_id?: string;
+                /** @description The status reason, e.g. invalid_grant. */
+                reason?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    StatsController_outcomes: {
+        parameters: {
+            query?: {
+                integration?: string;
+                provider?: "oauth2" | "google" | "slack" | "auth0" | "microsoft" | "github" | "hubspot" | "salesforce" | "atlassian" | "zoom" | "dropbox" | "notion" | "xero" | "intuit";
+                tenant_id?: string;
+                /** @description Hours back, the current one last. */
+                hours?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;

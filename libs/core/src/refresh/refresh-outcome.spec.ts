@@ -30,6 +30,7 @@ function callFor(row = rowOf()): PlannedCall {
       refreshTokenFingerprint: 'fp',
     },
     request: undefined as never,
+    previousSecretRequest: null,
   };
 }
 

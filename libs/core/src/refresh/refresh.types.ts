@@ -64,6 +64,11 @@ export interface PlannedCall {
     refreshTokenFingerprint: string;
   };
   request: RefreshRequest;
+  /**
+   * The same request with the client secret a rotation replaced, while its overlap lasts: made once if the
+   * provider rejects the client with the current secret.
+   */
+  previousSecretRequest: RefreshRequest | null;
 }
 
 /** A report built from the row as it stands (no write made by this refresher). */

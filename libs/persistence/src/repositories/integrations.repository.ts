@@ -14,7 +14,8 @@ export type IntegrationPatch = Partial<Omit<NewIntegration, 'id' | 'key' | 'prov
 };
 
 const COLUMNS = `id, key, provider, client_id, token_url, authorize_url, revoke_url, scopes, client_auth,
-  refresh_margin_seconds, request_timeout_ms, status, status_reason, created_at, updated_at`;
+  refresh_margin_seconds, request_timeout_ms, status, status_reason, previous_secret_valid_until, created_at,
+  updated_at`;
 
 /** The columns a patch may set, by property. */
 const PATCHABLE: Record<keyof IntegrationPatch, string> = {
@@ -152,6 +153,7 @@ function toIntegration(r: Row): IntegrationEntity {
     requestTimeoutMs: r.request_timeout_ms as number | null,
     status: r.status as IntegrationStatus,
     statusReason: r.status_reason as string | null,
+    previousSecretValidUntil: r.previous_secret_valid_until as Date | null,
     createdAt: r.created_at as Date,
     updatedAt: r.updated_at as Date,
   } as IntegrationEntity;

@@ -35,6 +35,8 @@ export function rowOf(
       status: 'ok',
       clientId: 'client',
       clientSecretSealed: Buffer.from('sealed-secret'),
+      previousClientSecretSealed: null,
+      previousSecretValidUntil: null,
       clientAuth: 'client_secret_post',
       tokenUrl: 'https://idp.example/token',
       authorizeUrl: null,
