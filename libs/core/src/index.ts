@@ -10,6 +10,7 @@ export * from './api-keys/key-format';
 export * from './api-keys/bootstrap-key-file';
 export * from './integrations/integrations.service';
 export * from './connections/connections.service';
+export * from './connections/provider-revocation';
 export * from './connections/cursor';
 export * from './connections/stats.service';
 export * from './tokens/token.service';

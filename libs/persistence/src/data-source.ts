@@ -10,6 +10,7 @@ import { RefreshAttemptEntity } from './entities/refresh-attempt.entity';
 import { InitialSchema1732280000000 } from './migrations/1732280000000-initial-schema';
 import { RefreshEngine1732290000000 } from './migrations/1732290000000-refresh-engine';
 import { AccessControl1732330000000 } from './migrations/1732330000000-access-control';
+import { ConnectionRevocation1732400000000 } from './migrations/1732400000000-connection-revocation';
 
 /** Entities and migrations are listed as classes so the same options work under tsc, swc and jest. */
 export const ENTITIES = [
@@ -25,6 +26,7 @@ export const MIGRATIONS = [
   InitialSchema1732280000000,
   RefreshEngine1732290000000,
   AccessControl1732330000000,
+  ConnectionRevocation1732400000000,
 ];
 
 /** Arbitrary constant shared by every process of the vault: the key of the migration advisory lock. */

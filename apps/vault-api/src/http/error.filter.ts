@@ -15,6 +15,7 @@ export const STATUS_OF: Record<VaultErrorCode, number> = {
   connection_exists: 409,
   integration_in_use: 409,
   reauth_required: 409,
+  connection_revoked: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   headers_too_large: 431,

@@ -11,12 +11,13 @@ import {
   type ConnectionView,
   type TenantScope,
 } from '@vault/persistence';
-import { CATALOGUE, resolveEndpoints, type ProviderName, type ProviderRegistry } from '@vault/providers';
+import { CATALOGUE, type ProviderName, type ProviderRegistry } from '@vault/providers';
 import { aad } from '../crypto/aad';
 import { VaultError } from '../errors/vault-error';
 import type { IntegrationsService } from '../integrations/integrations.service';
 import { nextRefreshAt } from '../refresh/schedule';
 import { decodeCursor, encodeCursor } from './cursor';
+import { revokeAtProvider, type ProviderRevocation, type RevocationOutcome } from './provider-revocation';
 
 export interface GrantInput {
   refreshToken: string;
@@ -39,8 +40,6 @@ export interface Page<T> {
   data: T[];
   nextCursor: string | null;
 }
-
-export type ProviderRevocation = 'revoked' | 'not_supported' | 'failed';
 
 export class ConnectionsService {
   constructor(
@@ -177,11 +176,56 @@ export class ConnectionsService {
    * the connection and its ciphertexts. Revocation is best effort: the local secrets go either way.
    */
   async delete(scope: TenantScope, id: string): Promise<{ providerRevocation: ProviderRevocation }> {
-    const sealed = await this.connections.findRefreshTokenSealed(scope, id);
-    if (!sealed) throw VaultError.notFound('connection');
-    const providerRevocation = await this.revokeAtProvider(id, sealed.integrationId, sealed.sealed);
+    const found = await this.connections.findRefreshTokenSealed(scope, id);
+    if (!found) throw VaultError.notFound('connection');
+    const { providerRevocation } = found.sealed
+      ? await this.revokeAtProvider(id, found.integrationId, found.sealed)
+      : { providerRevocation: 'revoked' as const }; // revoked earlier: nothing left to revoke
     if (!(await this.connections.delete(scope, id))) throw VaultError.notFound('connection');
     return { providerRevocation };
+  }
+
+  /**
+   * Revocation without deletion: revokes at the provider (best effort), then wipes every secret and keeps the
+   * row (status `revoked`) and its history, with a `revoked` event that records what the provider said. A
+   * provider that fails to revoke does not keep the secret alive here. Revoking a revoked connection changes
+   * nothing.
+   */
+  async revoke(
+    scope: TenantScope,
+    id: string,
+  ): Promise<{ connection: ConnectionView; providerRevocation: ProviderRevocation | 'already_revoked' }> {
+    const found = await this.connections.findRefreshTokenSealed(scope, id);
+    if (!found) throw VaultError.notFound('connection');
+    if (!found.sealed)
+      return { connection: await this.get(scope, id), providerRevocation: 'already_revoked' };
+    const outcome = await this.revokeAtProvider(id, found.integrationId, found.sealed);
+    await this.db.transaction(async (tx) => {
+      if (!(await this.connections.wipeSecrets(scope, id, tx))) throw VaultError.notFound('connection');
+      await this.eventsRepo.append(
+        {
+          connectionId: id,
+          tenantId: found.tenantId,
+          type: 'revoked',
+          detail: {
+            previous_status: found.status,
+            provider_revocation: outcome.providerRevocation,
+            ...(outcome.failure ? { failure: outcome.failure } : {}),
+          },
+        },
+        tx,
+      );
+    });
+    return { connection: await this.get(scope, id), providerRevocation: outcome.providerRevocation };
+  }
+
+  private revokeAtProvider(id: string, integrationId: string, sealed: Buffer): Promise<RevocationOutcome> {
+    return revokeAtProvider(
+      { integrations: this.integrations, providers: this.providers, cipher: this.cipher },
+      id,
+      integrationId,
+      sealed,
+    );
   }
 
   async listEvents(
@@ -201,38 +245,6 @@ export class ConnectionsService {
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return { data: page, nextCursor: rows.length > limit && last ? String(last.id) : null };
-  }
-
-  private async revokeAtProvider(
-    id: string,
-    integrationId: string,
-    sealedRefreshToken: Buffer,
-  ): Promise<ProviderRevocation> {
-    const { integration, clientSecret } = await this.integrations.credentials(integrationId);
-    const provider = integration.provider as ProviderName;
-    const adapter = this.providers.get(provider);
-    const revokeUrl = integration.revokeUrl ?? CATALOGUE[provider].revokeUrl;
-    if (!adapter.revoke || !revokeUrl) return 'not_supported';
-    const endpoints = resolveEndpoints(CATALOGUE[provider], {
-      tokenUrl: integration.tokenUrl,
-      authorizeUrl: integration.authorizeUrl,
-      revokeUrl: integration.revokeUrl,
-    });
-    const token = await this.cipher.open(sealedRefreshToken, aad.connection(id, 'refresh_token'));
-    try {
-      const res = await adapter.revoke({
-        endpoints,
-        clientId: integration.clientId,
-        clientSecret,
-        clientAuth: integration.clientAuth as 'client_secret_post' | 'client_secret_basic',
-        token,
-        tokenTypeHint: 'refresh_token',
-        timeoutMs: Math.min(integration.requestTimeoutMs ?? 10_000, 10_000),
-      });
-      return res.ok ? 'revoked' : 'failed';
-    } catch {
-      return 'failed';
-    }
   }
 
   private async sealGrant(

@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'connection_exists',
   'integration_in_use',
   'reauth_required',
+  'connection_revoked',
   'payload_too_large',
   'unsupported_media_type',
   'headers_too_large',

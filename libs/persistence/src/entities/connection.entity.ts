@@ -39,9 +39,9 @@ export class ConnectionEntity {
   @Column('text', { name: 'status_reason', nullable: true })
   statusReason: string | null;
 
-  /** Sealed with AAD `connection:<id>:refresh_token`. */
-  @Column('bytea', { name: 'refresh_token_sealed', select: false })
-  refreshTokenSealed: Buffer;
+  /** Sealed with AAD `connection:<id>:refresh_token`; null only once the connection is revoked. */
+  @Column('bytea', { name: 'refresh_token_sealed', nullable: true, select: false })
+  refreshTokenSealed: Buffer | null;
 
   /** Sealed with AAD `connection:<id>:access_token`. */
   @Column('bytea', { name: 'access_token_sealed', nullable: true, select: false })

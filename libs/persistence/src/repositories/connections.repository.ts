@@ -201,18 +201,46 @@ export class ConnectionsRepository {
     return changed > 0;
   }
 
-  /** Sealed refresh token of a connection (for revocation at delete time). */
+  /** Sealed refresh token of a connection (for revocation), null once it is revoked; with what revoking needs. */
   async findRefreshTokenSealed(
     scope: TenantScope,
     id: string,
-  ): Promise<{ sealed: Buffer; integrationId: string } | null> {
+  ): Promise<{
+    sealed: Buffer | null;
+    integrationId: string;
+    tenantId: string;
+    status: ConnectionStatus;
+  } | null> {
     const rows = await this.db.query(
-      `SELECT refresh_token_sealed, integration_id FROM connections
+      `SELECT refresh_token_sealed, integration_id, tenant_id, status FROM connections
        WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)`,
       [id, scope.tenantId],
     );
     const r = rows[0];
-    return r ? { sealed: r.refresh_token_sealed as Buffer, integrationId: r.integration_id as string } : null;
+    return r
+      ? {
+          sealed: r.refresh_token_sealed as Buffer | null,
+          integrationId: r.integration_id as string,
+          tenantId: r.tenant_id as string,
+          status: r.status as ConnectionStatus,
+        }
+      : null;
+  }
+
+  /**
+   * Revokes in place: every secret goes, the row and its history stay. Not fenced by version: whatever grant
+   * the row holds now (a refresh may have rotated it meanwhile) is wiped; the version bump fences out any
+   * refresh still in flight, so it cannot write a token back.
+   */
+  async wipeSecrets(scope: TenantScope, id: string, tx: Queryable = this.db): Promise<boolean> {
+    const changed = await tx.execute(
+      `UPDATE connections SET refresh_token_sealed = NULL, access_token_sealed = NULL,
+         access_token_expires_at = NULL, next_refresh_at = NULL, refresh_claimed_until = NULL,
+         status = 'revoked', status_reason = 'revoked', version = version + 1, updated_at = now()
+       WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)`,
+      [id, scope.tenantId],
+    );
+    return changed > 0;
   }
 
   async delete(scope: TenantScope, id: string): Promise<boolean> {
