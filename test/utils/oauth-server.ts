@@ -18,6 +18,11 @@ export interface OAuthServerOptions {
   /** Access token TTL in seconds; default 60. */
   accessTokenTtl?: number;
   faults?: Fault[];
+  /**
+   * For connect sessions: oidc-provider's development login and consent forms (played headlessly by
+   * test/utils/oauth-user.ts), PKCE required, and these redirect URIs registered for the client.
+   */
+  interactive?: { redirectUris: string[] };
 }
 
 export interface OAuthServer {
@@ -74,13 +79,14 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
         token_endpoint_auth_method: 'client_secret_post', // oidc-provider accepts Basic for it too
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
-        redirect_uris: ['http://127.0.0.1:9999/cb'],
+        redirect_uris: ['http://127.0.0.1:9999/cb', ...(opts.interactive?.redirectUris ?? [])],
       },
     ],
     cookies: { keys: ['test-only-cookie-key'] },
     // Explicit choices where oidc-provider would otherwise warn about its development-only defaults: our own
-    // signing key, its memory adapter with a store per server, no dev interactions (the tests mint refresh
-    // tokens through the models), and the revocation policy spelled out (a client revokes its own tokens).
+    // signing key, its memory adapter with a store per server, no dev interactions unless a test plays the
+    // user (the others mint refresh tokens through the models), and the revocation policy spelled out (a
+    // client revokes its own tokens).
     jwks: { keys: [testSigningKey()] },
     adapter: createMemoryAdapter(),
     features: {
@@ -88,11 +94,18 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
         enabled: true,
         allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
       },
-      devInteractions: { enabled: false },
+      devInteractions: { enabled: opts.interactive !== undefined },
     },
-    pkce: { required: () => false },
+    pkce: { required: () => opts.interactive !== undefined },
     rotateRefreshToken: opts.rotate ?? true,
-    ttl: { AccessToken: opts.accessTokenTtl ?? 60, IdToken: 3600, RefreshToken: 3600, Grant: 86_400 },
+    ttl: {
+      AccessToken: opts.accessTokenTtl ?? 60,
+      IdToken: 3600,
+      RefreshToken: 3600,
+      Grant: 86_400,
+      Interaction: 600,
+      Session: 3600,
+    },
     findAccount: (_ctx, sub) => Promise.resolve({ accountId: sub, claims: () => Promise.resolve({ sub }) }),
   });
 

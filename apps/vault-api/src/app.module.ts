@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CoreModule, loggerParams, type VaultConfig } from '@vault/core';
 import { LoggerModule } from 'nestjs-pino';
 import { ApiKeysController } from './controllers/api-keys.controller';
+import { ConnectController } from './controllers/connect.controller';
 import { ConnectionsController } from './controllers/connections.controller';
 import { IntegrationsController } from './controllers/integrations.controller';
 import { OpsController } from './controllers/ops.controller';
@@ -26,6 +27,7 @@ export class ApiModule {
         TokenController,
         IntegrationsController,
         ConnectionsController,
+        ConnectController,
         ApiKeysController,
         StatsController,
         OpsController,

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import {
+  ConnectSessionsService,
   ConnectionsGauge,
   HistoryRetention,
   SweepService,
@@ -13,7 +14,7 @@ const RETENTION_INTERVAL_MS = 3600_000;
 
 /**
  * The worker's timers (@nestjs/schedule), each run once at start and then on its interval: the due-work sweep,
- * the connections gauge and history retention. The work itself is in core's services; a failed round is
+ * the connections gauge and history retention (with expired connect sessions). The work itself is in core's services; a failed round is
  * logged and the next one runs as planned.
  */
 @Injectable()
@@ -25,6 +26,7 @@ export class WorkerScheduler implements OnApplicationBootstrap {
     @Inject(SweepService) private readonly sweeper: SweepService,
     @Inject(ConnectionsGauge) private readonly gauge: ConnectionsGauge,
     @Inject(HistoryRetention) private readonly retention: HistoryRetention,
+    @Inject(ConnectSessionsService) private readonly sessions: ConnectSessionsService,
     @Inject(VAULT_CONFIG) private readonly config: VaultConfig,
   ) {}
 
@@ -37,6 +39,8 @@ export class WorkerScheduler implements OnApplicationBootstrap {
     this.every('history-retention', 'history retention', RETENTION_INTERVAL_MS, async () => {
       const n = await this.retention.prune();
       if (n > 0) this.logger.log({ deleted: n }, 'pruned routine refresh history');
+      const s = await this.sessions.pruneExpired();
+      if (s > 0) this.logger.log({ deleted: s }, 'pruned expired connect sessions');
     });
   }
 

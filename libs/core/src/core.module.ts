@@ -6,6 +6,7 @@ import { EnvelopeCipher, type KmsDriver } from '@vault/crypto';
 import {
   ApiKeysRepository,
   ConnectionsRepository,
+  ConnectSessionsRepository,
   DataKeysRepository,
   Database,
   EventsRepository,
@@ -24,6 +25,7 @@ import {
 } from '@vault/providers';
 import { ApiKeysService } from './api-keys/api-keys.service';
 import { VAULT_CONFIG, outboundPolicy, type VaultConfig } from './config/vault-config';
+import { ConnectSessionsService } from './connect/connect-sessions.service';
 import { ConnectionsService } from './connections/connections.service';
 import { StatsService } from './connections/stats.service';
 import { createKmsDriver } from './crypto/kms.factory';
@@ -167,6 +169,37 @@ export class CoreModule {
           inject: [getQueueToken(WEBHOOK_QUEUE)],
         },
         {
+          provide: ConnectSessionsService,
+          useFactory: (
+            sessions: ConnectSessionsRepository,
+            connectionsRepo: ConnectionsRepository,
+            connections: ConnectionsService,
+            integrations: IntegrationsService,
+            cipher: EnvelopeCipher,
+            providers: ProviderRegistry,
+            webhooks: WebhookNotifier,
+          ) =>
+            new ConnectSessionsService(
+              sessions,
+              connectionsRepo,
+              connections,
+              integrations,
+              cipher,
+              providers,
+              webhooks,
+              config,
+            ),
+          inject: [
+            ConnectSessionsRepository,
+            ConnectionsRepository,
+            ConnectionsService,
+            IntegrationsService,
+            EnvelopeCipher,
+            ProviderRegistry,
+            WebhookNotifier,
+          ],
+        },
+        {
           provide: RefreshService,
           useFactory: (
             repo: RefreshRepository,
@@ -263,6 +296,7 @@ export class CoreModule {
         ApiKeysService,
         IntegrationsService,
         ConnectionsService,
+        ConnectSessionsService,
         TokenService,
         StatsService,
         RefreshService,

@@ -11,6 +11,8 @@ export * from './api-keys/bootstrap-key-file';
 export * from './integrations/integrations.service';
 export * from './connections/connections.service';
 export * from './connections/provider-revocation';
+export * from './connect/connect-sessions.service';
+export * from './connect/return-urls';
 export * from './connections/cursor';
 export * from './connections/stats.service';
 export * from './tokens/token.service';

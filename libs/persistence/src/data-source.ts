@@ -11,6 +11,8 @@ import { InitialSchema1732280000000 } from './migrations/1732280000000-initial-s
 import { RefreshEngine1732290000000 } from './migrations/1732290000000-refresh-engine';
 import { AccessControl1732330000000 } from './migrations/1732330000000-access-control';
 import { ConnectionRevocation1732400000000 } from './migrations/1732400000000-connection-revocation';
+import { ConnectSessions1732410000000 } from './migrations/1732410000000-connect-sessions';
+import { ConnectSessionEntity } from './entities/connect-session.entity';
 
 /** Entities and migrations are listed as classes so the same options work under tsc, swc and jest. */
 export const ENTITIES = [
@@ -21,12 +23,14 @@ export const ENTITIES = [
   ConnectionEventEntity,
   RefreshAttemptEntity,
   IntegrationEventEntity,
+  ConnectSessionEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1732280000000,
   RefreshEngine1732290000000,
   AccessControl1732330000000,
   ConnectionRevocation1732400000000,
+  ConnectSessions1732410000000,
 ];
 
 /** Arbitrary constant shared by every process of the vault: the key of the migration advisory lock. */

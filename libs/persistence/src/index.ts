@@ -12,6 +12,8 @@ export * from './repositories/tenant-scope';
 export * from './repositories/integrations.repository';
 export * from './repositories/integration-events.repository';
 export * from './repositories/connections.repository';
+export * from './repositories/connect-sessions.repository';
+export * from './entities/connect-session.entity';
 export * from './repositories/api-keys.repository';
 export * from './repositories/events.repository';
 export * from './repositories/data-keys.repository';

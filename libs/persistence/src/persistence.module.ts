@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { Database, type DatabaseOptions } from './database/database';
 import { ApiKeysRepository } from './repositories/api-keys.repository';
 import { ConnectionsRepository } from './repositories/connections.repository';
+import { ConnectSessionsRepository } from './repositories/connect-sessions.repository';
 import { DataKeysRepository } from './repositories/data-keys.repository';
 import { EventsRepository } from './repositories/events.repository';
 import { IntegrationEventsRepository } from './repositories/integration-events.repository';
@@ -20,6 +21,7 @@ export const REPOSITORIES = [
   RefreshRepository,
   RefreshAttemptsRepository,
   RefreshScheduleRepository,
+  ConnectSessionsRepository,
 ] as const;
 
 /** The database (persistence's own pg pool, closed at shutdown) and the repositories over it. */

@@ -13,6 +13,7 @@ import {
   IsArray,
   IsIn,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   IsUrl,
@@ -97,6 +98,28 @@ export class CreateIntegrationDto {
   @Min(100)
   @Max(120000)
   request_timeout_ms?: number;
+
+  @ApiPropertyOptional({
+    type: [String],
+    description:
+      'Where a connect session may send the end user back to: return_url must fall under one of these (same origin, path at a / boundary).',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @MaxLength(2048, { each: true })
+  allowed_return_urls?: string[];
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description:
+      'Extra authorize-URL parameters (e.g. Auth0 { audience }); not the ones the vault sets (state, scope, redirect_uri, ...). Never a secret.',
+  })
+  @IsOptional()
+  @IsObject()
+  authorize_params?: Record<string, string>;
 }
 
 export class UpdateIntegrationDto {
@@ -162,6 +185,28 @@ export class UpdateIntegrationDto {
   @Min(100)
   @Max(120000)
   request_timeout_ms?: number | null;
+
+  @ApiPropertyOptional({
+    type: [String],
+    description:
+      'Where a connect session may send the end user back to: return_url must fall under one of these (same origin, path at a / boundary).',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @MaxLength(2048, { each: true })
+  allowed_return_urls?: string[];
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description:
+      'Extra authorize-URL parameters (e.g. Auth0 { audience }); not the ones the vault sets (state, scope, redirect_uri, ...). Never a secret.',
+  })
+  @IsOptional()
+  @IsObject()
+  authorize_params?: Record<string, string>;
 }
 
 export function toCreateIntegration(d: CreateIntegrationDto): CreateIntegrationInput {
@@ -177,6 +222,8 @@ export function toCreateIntegration(d: CreateIntegrationDto): CreateIntegrationI
     clientAuth: d.client_auth,
     refreshMarginSeconds: d.refresh_margin_seconds,
     requestTimeoutMs: d.request_timeout_ms,
+    allowedReturnUrls: d.allowed_return_urls,
+    authorizeParams: d.authorize_params,
   };
 }
 
@@ -191,6 +238,8 @@ export function toUpdateIntegration(d: UpdateIntegrationDto): UpdateIntegrationI
     clientAuth: d.client_auth,
     refreshMarginSeconds: d.refresh_margin_seconds,
     requestTimeoutMs: d.request_timeout_ms,
+    allowedReturnUrls: d.allowed_return_urls,
+    authorizeParams: d.authorize_params,
   };
 }
 
@@ -208,6 +257,8 @@ export function presentIntegration(i: IntegrationEntity) {
     client_auth: i.clientAuth,
     refresh_margin_seconds: i.refreshMarginSeconds,
     request_timeout_ms: i.requestTimeoutMs,
+    allowed_return_urls: i.allowedReturnUrls,
+    authorize_params: i.authorizeParams,
     status: i.status,
     status_reason: i.statusReason,
     created_at: i.createdAt.toISOString(),

@@ -143,8 +143,16 @@ export class ConnectionsService {
     };
   }
 
-  /** Replaces the grant after a re-consent done elsewhere: the connection becomes `active` again. */
-  async replaceGrant(scope: TenantScope, id: string, input: GrantInput): Promise<ConnectionView> {
+  /**
+   * Replaces the grant after a re-consent (done elsewhere, or by a connect session: `reconsent`, which records
+   * `reauthorized` whatever the previous status): the connection becomes `active` again on the same ID.
+   */
+  async replaceGrant(
+    scope: TenantScope,
+    id: string,
+    input: GrantInput,
+    reconsent?: { sessionId: string },
+  ): Promise<ConnectionView> {
     const current = await this.get(scope, id);
     const grant = await this.sealGrant(
       id,
@@ -160,10 +168,13 @@ export class ConnectionsService {
           connectionId: id,
           tenantId: current.tenantId,
           type:
-            current.status === 'needs_reauth' || current.status === 'revoked'
+            reconsent || current.status === 'needs_reauth' || current.status === 'revoked'
               ? 'reauthorized'
               : 'grant_replaced',
-          detail: { previous_status: current.status },
+          detail: {
+            previous_status: current.status,
+            ...(reconsent ? { via: 'connect_session', connect_session_id: reconsent.sessionId } : {}),
+          },
         },
         tx,
       );

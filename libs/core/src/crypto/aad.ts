@@ -2,4 +2,5 @@
 export const aad = {
   connection: (id: string, field: 'refresh_token' | 'access_token'): string => `connection:${id}:${field}`,
   integration: (id: string): string => `integration:${id}:client_secret`,
+  connectSession: (id: string): string => `connect_session:${id}:code_verifier`,
 };

@@ -33,6 +33,20 @@ export class WebhookNotifier implements RefreshEvents {
     });
   }
 
+  /** A connect session re-consented the connection: same ID, active again. */
+  reauthorized(e: { connectionId: string; tenantId: string; integration: string; provider: string }): void {
+    this.enqueue({
+      type: 'connection.reauthorized',
+      occurredAt: new Date().toISOString(),
+      data: {
+        connection_id: e.connectionId,
+        tenant_id: e.tenantId,
+        integration: e.integration,
+        provider: e.provider,
+      },
+    });
+  }
+
   integrationRejected(e: {
     integrationId: string;
     integration: string;
