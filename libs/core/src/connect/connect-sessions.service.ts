@@ -4,9 +4,7 @@ import type { ConnectSessionsRepository, ConnectionsRepository, TenantScope } fr
 import {
   buildAuthorizeUrl,
   CATALOGUE,
-  resolveEndpoints,
   startPkce,
-  type ClientAuthMethod,
   type ProviderName,
   type ProviderRegistry,
 } from '@vault/providers';
@@ -15,6 +13,7 @@ import type { ConnectionsService } from '../connections/connections.service';
 import { aad } from '../crypto/aad';
 import { VaultError } from '../errors/vault-error';
 import type { IntegrationsService } from '../integrations/integrations.service';
+import { providerClient } from '../refresh/refresh-request';
 import type { WebhookNotifier } from '../webhooks/webhook-notifier';
 import { assertReturnUrlAllowed } from './return-urls';
 
@@ -164,14 +163,7 @@ export class ConnectSessionsService {
     const { integration, clientSecret } = await this.integrations.credentials(session.integrationId);
     const provider = integration.provider as ProviderName;
     const result = await this.providers.get(provider).exchangeCode({
-      endpoints: resolveEndpoints(CATALOGUE[provider], {
-        tokenUrl: integration.tokenUrl,
-        authorizeUrl: integration.authorizeUrl,
-        revokeUrl: integration.revokeUrl,
-      }),
-      clientId: integration.clientId,
-      clientSecret,
-      clientAuth: integration.clientAuth as ClientAuthMethod,
+      ...providerClient(integration, clientSecret),
       code: params.code,
       redirectUri: session.redirectUri,
       codeVerifier: await this.cipher.open(session.codeVerifierSealed, aad.connectSession(session.id)),

@@ -1,7 +1,8 @@
 import type { EnvelopeCipher } from '@vault/crypto';
-import { CATALOGUE, resolveEndpoints, type ProviderName, type ProviderRegistry } from '@vault/providers';
+import { CATALOGUE, type ProviderName, type ProviderRegistry } from '@vault/providers';
 import { aad } from '../crypto/aad';
 import type { IntegrationsService } from '../integrations/integrations.service';
+import { providerClient } from '../refresh/refresh-request';
 
 export type ProviderRevocation = 'revoked' | 'not_supported' | 'failed';
 
@@ -27,18 +28,11 @@ export async function revokeAtProvider(
   const adapter = deps.providers.get(provider);
   const revokeUrl = integration.revokeUrl ?? CATALOGUE[provider].revokeUrl;
   if (!adapter.revoke || !revokeUrl) return { providerRevocation: 'not_supported' };
-  const endpoints = resolveEndpoints(CATALOGUE[provider], {
-    tokenUrl: integration.tokenUrl,
-    authorizeUrl: integration.authorizeUrl,
-    revokeUrl: integration.revokeUrl,
-  });
+  const client = providerClient(integration, clientSecret);
   const token = await deps.cipher.open(sealedRefreshToken, aad.connection(connectionId, 'refresh_token'));
   try {
     const res = await adapter.revoke({
-      endpoints,
-      clientId: integration.clientId,
-      clientSecret,
-      clientAuth: integration.clientAuth as 'client_secret_post' | 'client_secret_basic',
+      ...client,
       token,
       tokenTypeHint: 'refresh_token',
       timeoutMs: Math.min(integration.requestTimeoutMs ?? 10_000, 10_000),

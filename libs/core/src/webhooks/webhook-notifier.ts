@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { WebhookJob } from '../jobs/queues';
-import type { RefreshEvents } from '../refresh/refresh.service';
+import type { IntegrationRejectedEvent, NeedsReauthEvent, RefreshEvents } from '../refresh/refresh.types';
 
 /**
  * Turns refresh events into webhook jobs (delivered by the worker with retries). Without WEBHOOK_URL the
@@ -13,13 +13,7 @@ export class WebhookNotifier implements RefreshEvents {
 
   constructor(private readonly queue: Queue | null) {}
 
-  needsReauth(e: {
-    connectionId: string;
-    tenantId: string;
-    integration: string;
-    provider: string;
-    reason: string;
-  }): void {
+  needsReauth(e: NeedsReauthEvent): void {
     this.enqueue({
       type: 'connection.needs_reauth',
       occurredAt: new Date().toISOString(),
@@ -47,12 +41,7 @@ export class WebhookNotifier implements RefreshEvents {
     });
   }
 
-  integrationRejected(e: {
-    integrationId: string;
-    integration: string;
-    provider: string;
-    reason: string;
-  }): void {
+  integrationRejected(e: IntegrationRejectedEvent): void {
     this.enqueue({
       type: 'integration.credentials_rejected',
       occurredAt: new Date().toISOString(),
