@@ -4,7 +4,7 @@ import type { Queue } from 'bullmq';
 import { startTestApi, type TestApi } from '../utils/api';
 import { startOAuthServer, type OAuthServer } from '../utils/oauth-server';
 import { authorizeAsUser } from '../utils/oauth-user';
-import { createIntegration, query } from '../utils/refresh-fixtures';
+import { createOidcIntegration, query } from '../utils/refresh-fixtures';
 
 /**
  * Connect sessions end to end: the vault runs the authorization-code flow with PKCE S256 against the real
@@ -28,15 +28,8 @@ describe('connect sessions (authorization code + PKCE) against oidc-provider', (
       WEBHOOK_SECRET: 'whsec_test_0123456789abcdef',
     });
     for (const key of ['oidc', 'oidc-other']) {
-      await createIntegration(api, {
-        key,
-        provider: 'oauth2',
-        client_id: server.clientId,
-        client_secret: server.clientSecret,
-        token_url: server.tokenUrl,
+      await createOidcIntegration(api, key, server, {
         authorize_url: `${server.issuer}/auth`,
-        revoke_url: server.revokeUrl,
-        client_auth: 'client_secret_post',
         scopes: ['openid'],
         allowed_return_urls: [RETURN],
       });

@@ -1,7 +1,13 @@
 import { startTestApi, type TestApi } from '../utils/api';
 import { startOAuthServer, type OAuthServer } from '../utils/oauth-server';
 import { startGoogleEmulator, type Emulator } from '../utils/provider-emulators';
-import { createIntegration, importStale, query, waitFor } from '../utils/refresh-fixtures';
+import {
+  createIntegration,
+  createOidcIntegration,
+  importStale,
+  query,
+  waitFor,
+} from '../utils/refresh-fixtures';
 
 /**
  * Revocation without deletion (POST /v1/connections/:id/revoke) against the real authorization server
@@ -19,15 +25,7 @@ describe('revoking a connection without deleting it', () => {
       startGoogleEmulator(),
     ]);
     api = await startTestApi({ PROVIDER_TIMEOUT_MS: '5000' });
-    await createIntegration(api, {
-      key: 'oidc',
-      provider: 'oauth2',
-      client_id: server.clientId,
-      client_secret: server.clientSecret,
-      token_url: server.tokenUrl,
-      revoke_url: server.revokeUrl,
-      client_auth: 'client_secret_post',
-    });
+    await createOidcIntegration(api, 'oidc', server);
     await createIntegration(api, {
       key: 'google',
       provider: 'google',
@@ -36,14 +34,10 @@ describe('revoking a connection without deleting it', () => {
       token_url: google.tokenUrl,
       revoke_url: google.revokeUrl,
     });
-    await createIntegration(api, {
-      key: 'oidc-revoke-down',
-      provider: 'oauth2',
-      client_id: server.clientId,
-      client_secret: server.clientSecret,
-      token_url: server.tokenUrl,
-      revoke_url: 'http://127.0.0.1:1/revoke', // nothing listens: the revocation cannot be made
-      client_auth: 'client_secret_post',
+    // Nothing listens on the revocation endpoint: the revocation cannot be made.
+    await createOidcIntegration(api, 'oidc-revoke-down', {
+      ...server,
+      revokeUrl: 'http://127.0.0.1:1/revoke',
     });
   });
   afterAll(async () => {

@@ -14,6 +14,25 @@ export async function createIntegration(
   if (res.status !== 201) throw new Error(`integration not created: ${res.status} ${res.raw}`);
 }
 
+/** An integration of the test authorization server (oidc-provider) under `key`, with its revocation endpoint. */
+export function createOidcIntegration(
+  api: { call: TestApi['call'] },
+  key: string,
+  server: { clientId: string; clientSecret: string; tokenUrl: string; revokeUrl: string },
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  return createIntegration(api, {
+    key,
+    provider: 'oauth2',
+    client_id: server.clientId,
+    client_secret: server.clientSecret,
+    token_url: server.tokenUrl,
+    revoke_url: server.revokeUrl,
+    client_auth: 'client_secret_post',
+    ...extra,
+  });
+}
+
 /** Imports a grant whose access token is already expired (or absent): the next read must refresh. */
 export async function importStale(
   api: { call: TestApi['call'] },

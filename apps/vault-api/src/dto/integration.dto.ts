@@ -28,7 +28,32 @@ import {
 const CLIENT_AUTH = ['client_secret_post', 'client_secret_basic'] as const;
 const URL_OPTIONS = { require_tld: false, protocols: ['http', 'https'], require_protocol: true };
 
-export class CreateIntegrationDto {
+/** Connect-session settings, the same on creation and change. */
+class ConnectSettingsDto {
+  @ApiPropertyOptional({
+    type: [String],
+    description:
+      'Where a connect session may send the end user back to: return_url must fall under one of these (same origin, path at a / boundary).',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @MaxLength(2048, { each: true })
+  allowed_return_urls?: string[];
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description:
+      'Extra authorize-URL parameters (e.g. Auth0 { audience }); not the ones the vault sets (state, scope, redirect_uri, ...). Never a secret.',
+  })
+  @IsOptional()
+  @IsObject()
+  authorize_params?: Record<string, string>;
+}
+
+export class CreateIntegrationDto extends ConnectSettingsDto {
   @ApiProperty({
     example: 'slack-prod',
     description: 'Unique key the platform uses to name this integration.',
@@ -98,31 +123,9 @@ export class CreateIntegrationDto {
   @Min(100)
   @Max(120000)
   request_timeout_ms?: number;
-
-  @ApiPropertyOptional({
-    type: [String],
-    description:
-      'Where a connect session may send the end user back to: return_url must fall under one of these (same origin, path at a / boundary).',
-  })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(50)
-  @IsString({ each: true })
-  @MaxLength(2048, { each: true })
-  allowed_return_urls?: string[];
-
-  @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: { type: 'string' },
-    description:
-      'Extra authorize-URL parameters (e.g. Auth0 { audience }); not the ones the vault sets (state, scope, redirect_uri, ...). Never a secret.',
-  })
-  @IsOptional()
-  @IsObject()
-  authorize_params?: Record<string, string>;
 }
 
-export class UpdateIntegrationDto {
+export class UpdateIntegrationDto extends ConnectSettingsDto {
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()
@@ -185,28 +188,6 @@ export class UpdateIntegrationDto {
   @Min(100)
   @Max(120000)
   request_timeout_ms?: number | null;
-
-  @ApiPropertyOptional({
-    type: [String],
-    description:
-      'Where a connect session may send the end user back to: return_url must fall under one of these (same origin, path at a / boundary).',
-  })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(50)
-  @IsString({ each: true })
-  @MaxLength(2048, { each: true })
-  allowed_return_urls?: string[];
-
-  @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: { type: 'string' },
-    description:
-      'Extra authorize-URL parameters (e.g. Auth0 { audience }); not the ones the vault sets (state, scope, redirect_uri, ...). Never a secret.',
-  })
-  @IsOptional()
-  @IsObject()
-  authorize_params?: Record<string, string>;
 }
 
 export function toCreateIntegration(d: CreateIntegrationDto): CreateIntegrationInput {
