@@ -1,16 +1,5 @@
 /** Jest: unit specs beside the code, integration specs against real PostgreSQL/Redis/OAuth peers. */
-const swcTs = [
-  '@swc/jest',
-  {
-    jsc: {
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-      keepClassNames: true,
-      target: 'es2022',
-    },
-    module: { type: 'commonjs' },
-  },
-];
+const swcTs = ['@swc/jest', require('./test/utils/swc-options')];
 const swcJs = [
   '@swc/jest',
   { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },

@@ -39,21 +39,18 @@
  *                          passed to the worker when set (defaults of libs/core/src/config/vault-config.ts
  *                          otherwise); the figures record which were set.
  */
-const { spawn, spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
-const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { Client } = require('pg');
 const { Redis } = require('ioredis');
+const lib = require('./lib/run');
+const { REDIS_URL, run, log, intEnv, sleep, round3 } = lib;
+const { startChild, stopChild, startVault, generateApiKey } = require('./lib/processes');
+const { procCpuSeconds, machineCpu } = require('./lib/cpu');
+const { parseHistogram, counterSum } = require('./lib/metrics');
+const { profilePath, startProfile, stopProfile, summarizeProfile, printProfile } = require('./lib/profile');
 
-const ROOT = path.join(__dirname, '..');
-const RESULTS_DIR = path.join(__dirname, 'results');
-const ENTRY = { api: 'apps/vault-api/src/main.ts', worker: 'apps/vault-worker/src/main.ts' };
-
-const PG_ADMIN_URL = process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
 const WORKER_KNOBS = [
   'SWEEP_INTERVAL_MS',
   'SWEEP_BATCH_SIZE',
@@ -77,96 +74,6 @@ const cfg = {
 
 const TARGETS = { minRefreshesPerSecond: 500, maxLagP99Seconds: 5, callsPerConnection: 1 };
 
-// ---------------------------------------------------------------------------------------------------------
-// Bookkeeping: everything created here is released in cleanup(), also on failure and on Ctrl-C.
-
-const run = {
-  id: crypto.randomBytes(4).toString('hex'),
-  dbName: null,
-  redisPrefix: null,
-  children: [],
-  cleaning: null,
-};
-const started = Date.now();
-
-function log(msg) {
-  console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${msg}`);
-}
-
-function intEnv(name, dflt) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return dflt;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`);
-  return n;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts a child, keeps the tail of its output for error reports, registers it for cleanup. */
-function startChild(name, args, env) {
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH || '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const proc = { name, child, out: '', exited: null };
-  const keep = (b) => {
-    proc.out = (proc.out + b.toString('utf8')).slice(-20_000);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  proc.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  run.children.push(proc);
-  return proc;
-}
-
-async function stopChild(proc, graceMs = 10_000) {
-  if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGTERM');
-  const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
-  await proc.exited;
-  clearTimeout(timer);
-  run.children = run.children.filter((p) => p !== proc);
-}
-
-/** Starts vault-api or vault-worker from the TS sources (as test/utils/processes.ts) and waits for ready. */
-async function startVault(kind, env, extraArgs = []) {
-  const port = await freePort();
-  const proc = startChild(kind, [...extraArgs, '-r', './test/utils/register-ts.js', ENTRY[kind]], {
-    NODE_ENV: 'test',
-    LOG_LEVEL: cfg.logLevel,
-    HOST: '127.0.0.1',
-    ...env,
-    ...(kind === 'api' ? { PORT: String(port) } : { WORKER_PORT: String(port) }),
-  });
-  proc.url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (proc.child.exitCode !== null) throw new Error(`${kind} exited at start:\n${proc.out}`);
-    try {
-      const res = await fetch(`${proc.url}/health/ready`);
-      await res.arrayBuffer();
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${kind} did not become ready:\n${proc.out}`);
-    await sleep(50);
-  }
-  return proc;
-}
-
 async function startTokenServer() {
   const proc = startChild('token-server', [path.join(__dirname, 'instant-token-server.js')], {});
   const deadline = Date.now() + 10_000;
@@ -179,93 +86,6 @@ async function startTokenServer() {
     if (proc.child.exitCode !== null) throw new Error(`token server exited at start:\n${proc.out}`);
     if (Date.now() > deadline) throw new Error(`token server did not start:\n${proc.out}`);
     await sleep(20);
-  }
-}
-
-async function withPg(url, fn) {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
-function dbUrl(name) {
-  const u = new URL(PG_ADMIN_URL);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-async function cleanRedis(prefix) {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
-  await redis.connect();
-  let deleted = 0;
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) deleted += await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  return deleted;
-}
-
-async function cleanup() {
-  if (run.cleaning) return run.cleaning;
-  run.cleaning = (async () => {
-    for (const proc of [...run.children].reverse()) {
-      await stopChild(proc, 5_000).catch(() => undefined);
-    }
-    if (run.dbName) {
-      await withPg(PG_ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS "${run.dbName}" WITH (FORCE)`))
-        .then(() => log(`dropped database ${run.dbName}`))
-        .catch((err) => console.error(`could not drop database ${run.dbName}: ${err.message}`));
-    }
-    if (run.redisPrefix) {
-      await cleanRedis(run.redisPrefix)
-        .then((n) => log(`deleted ${n} Redis keys ${run.redisPrefix}:*`))
-        .catch((err) => console.error(`could not clean Redis ${run.redisPrefix}:*: ${err.message}`));
-    }
-  })();
-  return run.cleaning;
-}
-
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.once(sig, () => {
-    console.error(`\n${sig}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Measurement helpers
-
-/** utime + stime of a process, in seconds (Linux /proc). */
-function cpuSeconds(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // CLK_TCK is 100 on Linux
-  } catch {
-    return null;
-  }
-}
-
-/** Busy and total jiffies of the whole machine (all cores). */
-function machineCpu() {
-  try {
-    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
-    const v = line.trim().split(/\s+/).slice(1).map(Number);
-    const idle = v[3] + (v[4] || 0);
-    const total = v.reduce((a, b) => a + b, 0);
-    return { busy: total - idle, total };
-  } catch {
-    return null;
   }
 }
 
@@ -290,89 +110,6 @@ async function pgDbStats(c, name) {
   );
   const r = rows[0] || {};
   return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)]));
-}
-
-/** Prometheus histogram `name` from a text exposition: buckets, sum, count, estimated quantiles. */
-function parseHistogram(text, name) {
-  const buckets = [];
-  let sum = null;
-  let count = null;
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${name}_bucket{`)) {
-      const le = /le="([^"]+)"/.exec(line)[1];
-      buckets.push({ le: le === '+Inf' ? Infinity : Number(le), n: Number(line.split(' ').pop()) });
-    } else if (line.startsWith(`${name}_sum`)) sum = Number(line.split(' ').pop());
-    else if (line.startsWith(`${name}_count`)) count = Number(line.split(' ').pop());
-  }
-  if (count === null) return null;
-  const quantile = (q) => {
-    const target = q * count;
-    let prevLe = 0;
-    let prevN = 0;
-    for (const b of buckets) {
-      if (b.n >= target) {
-        if (b.le === Infinity) return `>${prevLe}`;
-        const inBucket = b.n - prevN;
-        return inBucket > 0 ? prevLe + ((target - prevN) / inBucket) * (b.le - prevLe) : b.le;
-      }
-      prevLe = b.le;
-      prevN = b.n;
-    }
-    return null;
-  };
-  const round = (v) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v);
-  return {
-    count,
-    mean: count > 0 ? round(sum / count) : null,
-    p50: round(quantile(0.5)),
-    p99: round(quantile(0.99)),
-    buckets: Object.fromEntries(buckets.map((b) => [String(b.le === Infinity ? '+Inf' : b.le), b.n])),
-  };
-}
-
-function counterSum(text, name) {
-  let total = 0;
-  const byLabels = {};
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) {
-      const v = Number(line.split(' ').pop());
-      total += v;
-      const labels = /\{(.*)\}/.exec(line);
-      byLabels[labels ? labels[1] : ''] = v;
-    }
-  }
-  return { total, byLabels };
-}
-
-/** Top self-time functions of a .cpuprofile (V8 sampling profile). */
-function summariseProfile(file, top = 25) {
-  const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const selfHits = new Map();
-  for (const id of profile.samples) selfHits.set(id, (selfHits.get(id) || 0) + 1);
-  const total = profile.samples.length || 1;
-  const agg = new Map();
-  const byFile = new Map();
-  for (const [id, hits] of selfHits) {
-    const n = byId.get(id);
-    const cf = n.callFrame;
-    const where = cf.url
-      ? `${cf.url.replace(`file://${ROOT}/`, '').replace(ROOT + '/', '')}:${cf.lineNumber + 1}`
-      : '';
-    const key = `${cf.functionName || '(anonymous)'} ${where}`.trim();
-    agg.set(key, (agg.get(key) || 0) + hits);
-    let group = cf.url ? cf.url.replace(`file://${ROOT}/`, '').replace(ROOT + '/', '') : cf.functionName;
-    const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(group);
-    if (nm) group = `node_modules/${nm[1]}`;
-    else if (group.startsWith('node:')) group = 'node: (core)';
-    byFile.set(group, (byFile.get(group) || 0) + hits);
-  }
-  const fmt = (m) =>
-    [...m.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, top)
-      .map(([k, v]) => ({ share: `${((v / total) * 100).toFixed(1)}%`, what: k }));
-  return { samples: total, topFunctions: fmt(agg), topModules: fmt(byFile) };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -433,21 +170,16 @@ async function main() {
   log(
     `bench:refresh run ${run.id}: ${cfg.connections} connections, ${os.cpus().length} cores, node ${process.version}`,
   );
-  run.dbName = `vault_bench_refresh_${run.id}`;
-  run.redisPrefix = `vault-bench-refresh-${run.id}`;
-  const url = dbUrl(run.dbName);
-  await withPg(PG_ADMIN_URL, (c) => c.query(`CREATE DATABASE "${run.dbName}"`));
-  log(`database ${run.dbName}, Redis prefix ${run.redisPrefix}`);
+  const db = await lib.createDatabase('refresh');
+  const url = db.url;
+  const prefix = lib.redisPrefix('refresh');
+  log(`database ${db.name}, Redis prefix ${prefix}`);
 
-  const adminKey = spawnSync(
-    process.execPath,
-    ['-r', './test/utils/register-ts.js', 'apps/vault-api/src/cli.ts', 'generate-api-key'],
-    { cwd: ROOT, encoding: 'utf8' },
-  ).stdout.trim();
+  const adminKey = generateApiKey();
   const baseEnv = {
     DATABASE_URL: url,
     REDIS_URL,
-    REDIS_PREFIX: run.redisPrefix,
+    REDIS_PREFIX: prefix,
     KMS_DRIVER: 'local',
     LOCAL_KMS_KEY: crypto.randomBytes(32).toString('base64'),
     BOOTSTRAP_API_KEY: adminKey,
@@ -458,7 +190,7 @@ async function main() {
   log(`instant token endpoint ${tokenUrl} (pid ${tokenServer.child.pid})`);
 
   log('starting vault-api (TS sources)');
-  const api = await startVault('api', baseEnv);
+  const api = await startVault('api', baseEnv, { logLevel: cfg.logLevel });
   log(`seeding ${cfg.connections} connections (concurrency ${cfg.seedConcurrency})`);
   const seedSeconds = await seed(api, tokenUrl, adminKey);
   log(
@@ -478,13 +210,12 @@ async function main() {
       throw new Error(`expected ${cfg.connections} connections, found ${pre[0].n}`);
     if (pre[0].not_due !== cfg.connections)
       throw new Error(`${cfg.connections - pre[0].not_due} connections were already due`);
-    const before = await pgDbStats(pg, run.dbName);
+    const before = await pgDbStats(pg, db.name);
     const redisBefore = await redisCommandsProcessed().catch(() => null);
 
     const knobs = {};
     for (const k of WORKER_KNOBS) if (process.env[k]) knobs[k] = process.env[k];
-    const profileFile = path.join(RESULTS_DIR, `refresh-worker-${run.id}.cpuprofile`);
-    const extraArgs = cfg.profile ? ['-r', './bench/profile-hook.js'] : [];
+    const profileFile = profilePath('refresh-worker');
     let worker, spawnAt, readyAt, cpuAtReady, tokCpuAtReady, machineAtReady;
     const startWorker = async () => {
       log(
@@ -494,12 +225,12 @@ async function main() {
       worker = await startVault(
         'worker',
         { ...baseEnv, ...knobs, BENCH_PROFILE_FILE: profileFile },
-        extraArgs,
+        { profile: cfg.profile, logLevel: cfg.logLevel },
       );
       readyAt = new Date();
-      if (cfg.profile) worker.child.kill('SIGWINCH');
-      cpuAtReady = cpuSeconds(worker.child.pid);
-      tokCpuAtReady = cpuSeconds(tokenServer.child.pid);
+      if (cfg.profile) startProfile(worker);
+      cpuAtReady = procCpuSeconds(worker.child.pid);
+      tokCpuAtReady = procCpuSeconds(tokenServer.child.pid);
       machineAtReady = machineCpu();
       log(`worker ready after ${((readyAt - spawnAt) / 1000).toFixed(1)} s (pid ${worker.child.pid})`);
     };
@@ -552,10 +283,10 @@ async function main() {
         throw new Error(`timed out after ${cfg.timeoutSeconds} s with ${n} refreshed:\n${worker.out}`);
       await sleep(cfg.pollMs);
     }
-    const cpuAtDone = cpuSeconds(worker.child.pid);
-    const tokCpuAtDone = cpuSeconds(tokenServer.child.pid);
+    const cpuAtDone = procCpuSeconds(worker.child.pid);
+    const tokCpuAtDone = procCpuSeconds(tokenServer.child.pid);
     const machineAtDone = machineCpu();
-    if (cfg.profile) worker.child.kill('SIGWINCH');
+    if (cfg.profile) await stopProfile(worker, profileFile);
     log(`all ${cfg.connections} refreshed (poll resolution ${cfg.pollMs} ms)`);
 
     // Figures from the DB: when each connection was refreshed.
@@ -591,18 +322,10 @@ async function main() {
     const tokenStats = await (await fetch(`${tokenServer.url}/stats`)).json();
     const metricsText = await (await fetch(`${worker.url}/metrics`)).text();
     await sleep(1200); // pg_stat_database is flushed about once a second
-    const after = await pgDbStats(pg, run.dbName);
+    const after = await pgDbStats(pg, db.name);
     const redisAfter = await redisCommandsProcessed().catch(() => null);
 
-    let profile = null;
-    if (cfg.profile) {
-      const deadlineP = Date.now() + 20_000;
-      while (!fs.existsSync(`${profileFile}.done`) && Date.now() < deadlineP) await sleep(100);
-      if (fs.existsSync(`${profileFile}.done`)) {
-        fs.unlinkSync(`${profileFile}.done`);
-        profile = { file: path.relative(ROOT, profileFile), ...summariseProfile(profileFile) };
-      }
-    }
+    const profile = cfg.profile ? summarizeProfile(profileFile) : null;
     await stopChild(worker);
 
     // -------------------------------------------------------------------------------------------------------
@@ -719,18 +442,10 @@ async function main() {
     figures.pass = checks.every((c) => c.pass !== false);
 
     printReport(figures, checks);
-    fs.mkdirSync(RESULTS_DIR, { recursive: true });
-    const stamp = figures.date.replace(/[:]/g, '-').replace(/\..*$/, '');
-    const out = path.join(RESULTS_DIR, `refresh-${stamp}.json`);
-    fs.writeFileSync(out, `${JSON.stringify(figures, null, 2)}\n`);
-    log(`figures written to ${path.relative(ROOT, out)}`);
+    lib.writeResults('refresh', figures);
   } finally {
     await pg.end().catch(() => undefined);
   }
-}
-
-function round3(v) {
-  return v === null || v === undefined || Number.isNaN(v) ? null : Math.round(v * 1000) / 1000;
 }
 
 function thin(list, max) {
@@ -815,15 +530,7 @@ function printReport(f, checks) {
   line('PostgreSQL transactions per refresh (approx)', f.database.transactionsPerRefreshApprox);
   line('Redis commands per refresh (approx, server-wide)', f.redis.commandsPerRefreshApprox);
   line('KMS requests (worker)', JSON.stringify(f.workerMetrics.kmsRequests.byLabels));
-  if (f.profile) {
-    console.log(
-      `\n  CPU profile of the worker (ready -> done), ${f.profile.samples} samples, ${f.profile.file}`,
-    );
-    console.log('  top modules (self time):');
-    for (const t of f.profile.topModules.slice(0, 15)) console.log(`    ${t.share.padStart(6)}  ${t.what}`);
-    console.log('  top functions (self time):');
-    for (const t of f.profile.topFunctions.slice(0, 25)) console.log(`    ${t.share.padStart(6)}  ${t.what}`);
-  }
+  if (f.profile) printProfile('worker (ready -> done)', f.profile);
   console.log('\n  targets:');
   for (const c of checks)
     console.log(`    ${c.pass === null ? 'n/a ' : c.pass ? 'PASS' : 'FAIL'}  ${c.name}: ${c.value}`);
@@ -831,12 +538,4 @@ function printReport(f, checks) {
   console.log('=========================================================================================\n');
 }
 
-main()
-  .then(
-    () => cleanup().then(() => process.exit(0)),
-    (err) => {
-      console.error(`bench:refresh failed: ${err && err.stack ? err.stack : err}`);
-      return cleanup().then(() => process.exit(1));
-    },
-  )
-  .catch(() => process.exit(1));
+lib.main('bench:refresh', main);

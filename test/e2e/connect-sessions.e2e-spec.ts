@@ -4,7 +4,7 @@ import type { Queue } from 'bullmq';
 import { startTestApi, type TestApi } from '../utils/api';
 import { startOAuthServer, type OAuthServer } from '../utils/oauth-server';
 import { authorizeAsUser } from '../utils/oauth-user';
-import { createOidcIntegration, query } from '../utils/refresh-fixtures';
+import { createIntegration, peerIntegration, query } from '../utils/refresh-fixtures';
 
 /**
  * Connect sessions end to end: the vault runs the authorization-code flow with PKCE S256 against the real
@@ -28,11 +28,15 @@ describe('connect sessions (authorization code + PKCE) against oidc-provider', (
       WEBHOOK_SECRET: 'whsec_test_0123456789abcdef',
     });
     for (const key of ['oidc', 'oidc-other']) {
-      await createOidcIntegration(api, key, server, {
-        authorize_url: `${server.issuer}/auth`,
-        scopes: ['openid'],
-        allowed_return_urls: [RETURN],
-      });
+      await createIntegration(
+        api,
+        peerIntegration(server, key, 'oauth2', {
+          client_auth: 'client_secret_post',
+          authorize_url: `${server.issuer}/auth`,
+          scopes: ['openid'],
+          allowed_return_urls: [RETURN],
+        }),
+      );
     }
   });
   afterAll(async () => {

@@ -17,12 +17,8 @@ describe('API key authentication: what a bearer value costs (real PostgreSQL, fa
   const now = (): number => clock;
   const service = (options: Partial<ConstructorParameters<typeof ApiKeysService>[1]> = {}) =>
     new ApiKeysService(new ApiKeysRepository(database), { now, ...options });
-  /** Statements the callback makes the service run. */
-  async function cost(fn: () => Promise<unknown>): Promise<number> {
-    const before = counter.statements();
-    await fn();
-    return counter.statements() - before;
-  }
+  /** Statements the callback runs. */
+  const cost = (fn: () => Promise<unknown>): Promise<number> => counter.cost(fn);
 
   beforeAll(async () => {
     db = await createTestDatabase();

@@ -9,7 +9,7 @@ import {
 } from '@vault/client';
 import { startTestApi, type TestApi } from '../utils/api';
 import { startOAuthServer, type OAuthServer } from '../utils/oauth-server';
-import { createIntegration, importStale } from '../utils/refresh-fixtures';
+import { createIntegration, oidcIntegration, importStale } from '../utils/refresh-fixtures';
 
 /**
  * The typed client (libs/client) against the real API on a real HTTP listener (PostgreSQL, Redis, the local
@@ -59,15 +59,7 @@ describe('@vault/client against the real API', () => {
     api = await startTestApi({ REFRESH_BACKOFF_BASE_SECONDS: '1', REFRESH_BACKOFF_MAX_SECONDS: '3' });
     await api.app.listen({ port: 0, host: '127.0.0.1' });
     baseUrl = (await api.app.getUrl()).replace('[::1]', '127.0.0.1');
-    await createIntegration(api, {
-      key: 'oidc',
-      provider: 'oauth2',
-      client_id: server.clientId,
-      client_secret: server.clientSecret,
-      token_url: server.tokenUrl,
-      revoke_url: server.revokeUrl,
-      client_auth: 'client_secret_post',
-    });
+    await createIntegration(api, oidcIntegration(server));
     serviceKey = (await createKey(['tokens:read', 'connections:read', 'connections:write'])).key;
   });
   afterAll(async () => {

@@ -3,7 +3,8 @@ import { startOAuthServer, type OAuthServer } from '../utils/oauth-server';
 import { startGoogleEmulator, type Emulator } from '../utils/provider-emulators';
 import {
   createIntegration,
-  createOidcIntegration,
+  oidcIntegration,
+  peerIntegration,
   importStale,
   query,
   waitFor,
@@ -25,20 +26,14 @@ describe('revoking a connection without deleting it', () => {
       startGoogleEmulator(),
     ]);
     api = await startTestApi({ PROVIDER_TIMEOUT_MS: '5000' });
-    await createOidcIntegration(api, 'oidc', server);
-    await createIntegration(api, {
-      key: 'google',
-      provider: 'google',
-      client_id: google.clientId,
-      client_secret: google.clientSecret,
-      token_url: google.tokenUrl,
-      revoke_url: google.revokeUrl,
-    });
+    await createIntegration(api, oidcIntegration(server));
+    await createIntegration(api, peerIntegration(google, 'google', 'google'));
     // Nothing listens on the revocation endpoint: the revocation cannot be made.
-    await createOidcIntegration(api, 'oidc-revoke-down', {
-      ...server,
-      revokeUrl: 'http://127.0.0.1:1/revoke',
-    });
+    const down = { ...server, revokeUrl: 'http://127.0.0.1:1/revoke' };
+    await createIntegration(
+      api,
+      peerIntegration(down, 'oidc-revoke-down', 'oauth2', { client_auth: 'client_secret_post' }),
+    );
   });
   afterAll(async () => {
     await api?.close();

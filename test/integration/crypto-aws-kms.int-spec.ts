@@ -6,7 +6,7 @@ import {
   type CryptoMetrics,
   type EnvelopeOptions,
 } from '@vault/crypto';
-import { MemoryDataKeyStore } from '@vault/crypto/testing';
+import { MemoryDataKeyStore, cryptoErrorCode } from '@vault/crypto/testing';
 import { startKmsEmulator, type KmsEmulator } from '../utils/kms-emulator';
 
 const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'dummy-secret' };
@@ -18,15 +18,6 @@ const options: EnvelopeOptions = {
 };
 const aadOf = (i: number) =>
   `connection:00000000-0000-4000-8000-${String(i).padStart(12, '0')}:refresh_token`;
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CryptoError);
-  return (error as CryptoError).code;
-}
 
 describe('AwsKms through the real SDK client against a KMS emulator', () => {
   let emulator: KmsEmulator;
@@ -80,10 +71,10 @@ describe('AwsKms through the real SDK client against a KMS emulator', () => {
 
     const corrupt = Buffer.from(wrapped);
     corrupt[corrupt.length - 1] = corrupt[corrupt.length - 1]! ^ 1;
-    expect(await codeOf(kms.decrypt(corrupt, context, kmsKeyId))).toBe('kms_unwrap_failed');
+    expect(await cryptoErrorCode(kms.decrypt(corrupt, context, kmsKeyId))).toBe('kms_unwrap_failed');
 
     const otherKey = emulator.rotate();
-    expect(await codeOf(kms.decrypt(wrapped, context, otherKey))).toBe('kms_unwrap_failed'); // IncorrectKeyException
+    expect(await cryptoErrorCode(kms.decrypt(wrapped, context, otherKey))).toBe('kms_unwrap_failed'); // IncorrectKeyException
   });
 
   it('envelope: KMS calls grow with data keys, not with opens', async () => {
@@ -132,16 +123,16 @@ describe('AwsKms through the real SDK client against a KMS emulator', () => {
     const slow = driver({ requestTimeoutMs: 200, maxAttempts: 1 });
     emulator.setLatencyMs(2_000);
     const started = Date.now();
-    expect(await codeOf(slow.ping())).toBe('kms_unavailable');
+    expect(await cryptoErrorCode(slow.ping())).toBe('kms_unavailable');
     expect(Date.now() - started).toBeLessThan(1_500);
 
     const kms = driver({ maxAttempts: 1 });
     emulator.setLatencyMs(0);
     await emulator.close();
-    expect(await codeOf(kms.ping())).toBe('kms_unavailable');
-    expect(await codeOf(kms.generateDataKey(dataKeyContext('5f0c2a7e-3b1d-4c8e-9f6a-7b2c1d0e9f8a')))).toBe(
-      'kms_unavailable',
-    );
+    expect(await cryptoErrorCode(kms.ping())).toBe('kms_unavailable');
+    expect(
+      await cryptoErrorCode(kms.generateDataKey(dataKeyContext('5f0c2a7e-3b1d-4c8e-9f6a-7b2c1d0e9f8a'))),
+    ).toBe('kms_unavailable');
     emulator = await startKmsEmulator(); // for afterEach
   });
 });

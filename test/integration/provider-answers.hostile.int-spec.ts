@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startTestApi, type TestApi } from '../utils/api';
 import { startGoogleEmulator, type Emulator } from '../utils/provider-emulators';
-import { createIntegration, query } from '../utils/refresh-fixtures';
+import { createIntegration, peerIntegration, query } from '../utils/refresh-fixtures';
 
 /**
  * Hostile or broken token-endpoint answers through the real API and a provider emulator (design 6b): a body
@@ -20,14 +20,7 @@ describe('hostile provider answers', () => {
   beforeAll(async () => {
     google = await startGoogleEmulator();
     api = await startTestApi();
-    await createIntegration(api, {
-      key: 'google',
-      provider: 'google',
-      client_id: google.clientId,
-      client_secret: google.clientSecret,
-      token_url: google.tokenUrl,
-      revoke_url: google.revokeUrl,
-    });
+    await createIntegration(api, peerIntegration(google, 'google', 'google'));
   });
   afterAll(async () => {
     await api?.close();

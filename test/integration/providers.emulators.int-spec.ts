@@ -1,31 +1,14 @@
 /** The google, slack and oauth2 adapters against local emulators of the real providers, with faults. */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  createDefaultRegistry,
-  type ProviderName,
-  type RefreshRequest,
-  type RefreshResult,
-} from '@vault/providers';
+import { createDefaultRegistry, type ProviderName, type RefreshRequest } from '@vault/providers';
 import { type Emulator, startGoogleEmulator, startSlackEmulator } from '../utils/provider-emulators';
+import { refreshRequest, tokensOf } from '../utils/refresh-requests';
 
 const registry = createDefaultRegistry();
 
 function req(emu: Emulator, refreshToken: string, over: Partial<RefreshRequest> = {}): RefreshRequest {
-  return {
-    endpoints: { tokenUrl: emu.tokenUrl, revokeUrl: emu.revokeUrl },
-    clientId: emu.clientId,
-    clientSecret: emu.clientSecret,
-    clientAuth: 'client_secret_post',
-    refreshToken,
-    timeoutMs: 2000,
-    ...over,
-  };
-}
-
-function tokensOf(result: RefreshResult) {
-  if (!result.ok) throw new Error(`refresh failed: ${JSON.stringify(result.failure)}`);
-  return result.tokens;
+  return refreshRequest(emu, refreshToken, 2000, over);
 }
 
 /** Fault behaviour shared by every adapter/emulator pair. */

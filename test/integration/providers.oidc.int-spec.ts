@@ -1,24 +1,12 @@
 /** The oauth2 adapter against a real OAuth server (oidc-provider) with rotation and reuse detection. */
-import { createDefaultRegistry, type RefreshRequest, type RefreshResult } from '@vault/providers';
+import { createDefaultRegistry, type RefreshRequest } from '@vault/providers';
 import { type OAuthServer, startOAuthServer } from '../utils/oauth-server';
+import { refreshRequest, tokensOf } from '../utils/refresh-requests';
 
 const oauth2 = createDefaultRegistry().get('oauth2');
 
 function req(server: OAuthServer, refreshToken: string, over: Partial<RefreshRequest> = {}): RefreshRequest {
-  return {
-    endpoints: { tokenUrl: server.tokenUrl, revokeUrl: server.revokeUrl },
-    clientId: server.clientId,
-    clientSecret: server.clientSecret,
-    clientAuth: 'client_secret_post',
-    refreshToken,
-    timeoutMs: 3000,
-    ...over,
-  };
-}
-
-function tokensOf(result: RefreshResult) {
-  if (!result.ok) throw new Error(`refresh failed: ${JSON.stringify(result.failure)}`);
-  return result.tokens;
+  return refreshRequest(server, refreshToken, 3000, over);
 }
 
 async function until(check: () => boolean, ms = 3000) {

@@ -3,7 +3,7 @@ import { createWorkerApp } from '../../apps/vault-worker/src/create-worker';
 import { startTestApi, type TestApi } from '../utils/api';
 import { testConfig } from '../utils/config';
 import { startOAuthServer, type Fault, type OAuthServer } from '../utils/oauth-server';
-import { createIntegration, importStale, waitFor } from '../utils/refresh-fixtures';
+import { createIntegration, oidcIntegration, importStale, waitFor } from '../utils/refresh-fixtures';
 
 /**
  * Provider trouble (5xx, garbage, a hang past the timeout, a 30 s outage) against a real authorization server
@@ -58,15 +58,7 @@ describe('transient provider failures', () => {
     // Not rotating: a hang that was processed by the server loses no grant, so only the classification shows.
     server = await startOAuthServer({ rotate: false, accessTokenTtl: 600 });
     api = await startTestApi(KNOBS);
-    await createIntegration(api, {
-      key: 'oidc',
-      provider: 'oauth2',
-      client_id: server.clientId,
-      client_secret: server.clientSecret,
-      token_url: server.tokenUrl,
-      revoke_url: server.revokeUrl,
-      client_auth: 'client_secret_post',
-    });
+    await createIntegration(api, oidcIntegration(server));
   });
   afterAll(async () => {
     await api?.close();
@@ -159,15 +151,7 @@ describe('a provider down for a while (OUTAGE_SECONDS, default 30)', () => {
   beforeAll(async () => {
     server = await startOAuthServer({ rotate: true, accessTokenTtl: 600 });
     api = await startTestApi(KNOBS);
-    await createIntegration(api, {
-      key: 'oidc',
-      provider: 'oauth2',
-      client_id: server.clientId,
-      client_secret: server.clientSecret,
-      token_url: server.tokenUrl,
-      revoke_url: server.revokeUrl,
-      client_auth: 'client_secret_post',
-    });
+    await createIntegration(api, oidcIntegration(server));
   });
   afterAll(async () => {
     await worker?.close();

@@ -1,6 +1,6 @@
 import { startTestApi, type TestApi } from '../utils/api';
 import { startGoogleEmulator, startSlackEmulator, type Emulator } from '../utils/provider-emulators';
-import { createIntegration, importStale } from '../utils/refresh-fixtures';
+import { createIntegration, peerIntegration, importStale } from '../utils/refresh-fixtures';
 
 /**
  * The refresh engine end to end (API in-process, real PostgreSQL and Redis) against the Google and Slack
@@ -56,24 +56,10 @@ describe('refresh through the API against the Google and Slack emulators', () =>
     [google, slack] = await Promise.all([startGoogleEmulator(), startSlackEmulator()]);
     api = await startTestApi({ PROVIDER_TIMEOUT_MS: '5000' });
     for (const key of ['google', 'google-rl']) {
-      await createIntegration(api, {
-        key,
-        provider: 'google',
-        client_id: google.clientId,
-        client_secret: google.clientSecret,
-        token_url: google.tokenUrl,
-        revoke_url: google.revokeUrl,
-      });
+      await createIntegration(api, peerIntegration(google, key, 'google'));
     }
     for (const key of ['slack', 'slack-rl']) {
-      await createIntegration(api, {
-        key,
-        provider: 'slack',
-        client_id: slack.clientId,
-        client_secret: slack.clientSecret,
-        token_url: slack.tokenUrl,
-        revoke_url: slack.revokeUrl,
-      });
+      await createIntegration(api, peerIntegration(slack, key, 'slack'));
     }
   });
   afterAll(async () => {

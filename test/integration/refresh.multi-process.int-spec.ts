@@ -3,7 +3,14 @@ import { generateApiKey } from '@vault/core';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../utils/database';
 import { startOAuthServer, type OAuthServer } from '../utils/oauth-server';
 import { startVaultProcess, type VaultProcess } from '../utils/processes';
-import { createIntegration, httpCaller, importStale, query, waitFor } from '../utils/refresh-fixtures';
+import {
+  createIntegration,
+  oidcIntegration,
+  httpCaller,
+  importStale,
+  query,
+  waitFor,
+} from '../utils/refresh-fixtures';
 import type { TestApi } from '../utils/api';
 
 /**
@@ -45,18 +52,7 @@ describe('refresh across several API and worker processes', () => {
     if (!a || !b) throw new Error('two API processes expected');
     apiA = httpCaller(a.url, env.BOOTSTRAP_API_KEY);
     apiB = httpCaller(b.url, env.BOOTSTRAP_API_KEY);
-    await createIntegration(
-      { call: apiA },
-      {
-        key: 'oidc',
-        provider: 'oauth2',
-        client_id: server.clientId,
-        client_secret: server.clientSecret,
-        token_url: server.tokenUrl,
-        revoke_url: server.revokeUrl,
-        client_auth: 'client_secret_post',
-      },
-    );
+    await createIntegration({ call: apiA }, oidcIntegration(server));
   }, 90_000);
 
   afterAll(async () => {

@@ -6,6 +6,7 @@ import { startOAuthServer, type OAuthServer } from '../utils/oauth-server';
 import { startVaultProcess, type VaultProcess } from '../utils/processes';
 import {
   createIntegration,
+  oidcIntegration,
   deleteRedisKeys,
   importStale,
   query,
@@ -37,18 +38,6 @@ async function sharedEnv(extra: Record<string, string>): Promise<{ db: TestDatab
   };
 }
 
-function integrationBody(server: OAuthServer) {
-  return {
-    key: 'oidc',
-    provider: 'oauth2',
-    client_id: server.clientId,
-    client_secret: server.clientSecret,
-    token_url: server.tokenUrl,
-    revoke_url: server.revokeUrl,
-    client_auth: 'client_secret_post',
-  };
-}
-
 type InProcessApi = { call: TestApi['call']; close(): Promise<void> };
 
 describe('refresh recovery: a worker killed mid-refresh', () => {
@@ -75,7 +64,7 @@ describe('refresh recovery: a worker killed mid-refresh', () => {
       SWEEP_LOOKAHEAD_SECONDS: '1',
     }));
     api = await startInProcessApi(env);
-    await createIntegration(api, integrationBody(server));
+    await createIntegration(api, oidcIntegration(server));
   });
 
   afterAll(async () => {
@@ -206,7 +195,7 @@ describe('refresh recovery: Redis loses its keys', () => {
       PROVIDER_TIMEOUT_MS: '10000',
     }));
     api = await startInProcessApi(env);
-    await createIntegration(api, integrationBody(server));
+    await createIntegration(api, oidcIntegration(server));
     worker = await startVaultProcess('worker', env);
   });
 

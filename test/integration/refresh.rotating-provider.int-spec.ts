@@ -1,6 +1,6 @@
 import { startTestApi, type TestApi } from '../utils/api';
 import { startOAuthServer, type OAuthServer } from '../utils/oauth-server';
-import { createIntegration, importStale, query } from '../utils/refresh-fixtures';
+import { createIntegration, oidcIntegration, importStale, query } from '../utils/refresh-fixtures';
 
 /**
  * Against a real authorization server (oidc-provider) that rotates refresh tokens and revokes the whole grant
@@ -13,15 +13,7 @@ describe('refresh against a rotating provider with reuse detection', () => {
   beforeAll(async () => {
     server = await startOAuthServer({ rotate: true, accessTokenTtl: 600 });
     api = await startTestApi({ PROVIDER_TIMEOUT_MS: '5000' });
-    await createIntegration(api, {
-      key: 'oidc',
-      provider: 'oauth2',
-      client_id: server.clientId,
-      client_secret: server.clientSecret,
-      token_url: server.tokenUrl,
-      revoke_url: server.revokeUrl,
-      client_auth: 'client_secret_post',
-    });
+    await createIntegration(api, oidcIntegration(server));
   });
   afterAll(async () => {
     await api?.close();

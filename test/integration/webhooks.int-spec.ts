@@ -9,7 +9,7 @@ import { createWorkerApp } from '../../apps/vault-worker/src/create-worker';
 import { startTestApi, type TestApi } from '../utils/api';
 import { testConfig } from '../utils/config';
 import { readBody, startGoogleEmulator, type Emulator } from '../utils/provider-emulators';
-import { createIntegration, waitFor } from '../utils/refresh-fixtures';
+import { createIntegration, peerIntegration, waitFor } from '../utils/refresh-fixtures';
 
 /**
  * Webhooks end to end: the API flags a revoked grant on a read and enqueues `connection.needs_reauth`; the
@@ -128,14 +128,7 @@ describe('webhooks: connection.needs_reauth delivered by the worker', () => {
     await worker.init();
     await worker.getHttpAdapter().getInstance().ready();
     queue = worker.get<Queue>(getQueueToken(WEBHOOK_QUEUE));
-    await createIntegration(api, {
-      key: 'google',
-      provider: 'google',
-      client_id: google.clientId,
-      client_secret: google.clientSecret,
-      token_url: google.tokenUrl,
-      revoke_url: google.revokeUrl,
-    });
+    await createIntegration(api, peerIntegration(google, 'google', 'google'));
   });
   afterAll(async () => {
     await worker?.close();

@@ -45,26 +45,31 @@ export async function startTestApi(
     config,
     db,
     adminKey,
-    async call(method, url, body, key = adminKey) {
-      const headers: Record<string, string> = {};
-      if (key !== null) headers.authorization = `Bearer ${key}`;
-      const res = await app.inject({
-        method,
-        url,
-        headers,
-        ...(body === undefined ? {} : { payload: body as object }),
-      });
-      let parsed: unknown;
-      try {
-        parsed = res.body ? JSON.parse(res.body) : undefined;
-      } catch {
-        // not JSON: leave the body undefined, the raw text is in `raw`
-      }
-      return { status: res.statusCode, body: parsed, headers: res.headers, raw: res.body };
-    },
+    call: injectCaller(app, adminKey),
     async close() {
       await app.close();
       await db.drop();
     },
+  };
+}
+
+/** `app.inject` with `adminKey` unless another Authorization is given (null: none); the body parsed if JSON. */
+export function injectCaller(app: NestFastifyApplication, adminKey: string): TestApi['call'] {
+  return async (method, url, body, key = adminKey) => {
+    const headers: Record<string, string> = {};
+    if (key !== null) headers.authorization = `Bearer ${key}`;
+    const res = await app.inject({
+      method,
+      url,
+      headers,
+      ...(body === undefined ? {} : { payload: body as object }),
+    });
+    let parsed: unknown;
+    try {
+      parsed = res.body ? JSON.parse(res.body) : undefined;
+    } catch {
+      // not JSON: leave the body undefined, the raw text is in `raw`
+    }
+    return { status: res.statusCode, body: parsed, headers: res.headers, raw: res.body };
   };
 }

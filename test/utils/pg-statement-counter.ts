@@ -11,6 +11,8 @@ export interface PgStatementCounter {
   url(databaseUrl: string): string;
   /** Statements run through the proxy since it started. */
   statements(): number;
+  /** Statements run through the proxy while `fn` ran. */
+  cost(fn: () => Promise<unknown>): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -67,6 +69,11 @@ export async function startPgStatementCounter(
       return u.toString();
     },
     statements: () => statements,
+    async cost(fn) {
+      const before = statements;
+      await fn();
+      return statements - before;
+    },
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

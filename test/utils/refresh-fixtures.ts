@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import type { VaultConfig } from '@vault/core';
 import { createApiApp } from '../../apps/vault-api/src/create-app';
-import type { TestApi } from './api';
+import { injectCaller, type TestApi } from './api';
 import { testConfig } from './config';
 
 /** Helpers shared by the refresh scenarios. */
@@ -14,23 +14,35 @@ export async function createIntegration(
   if (res.status !== 201) throw new Error(`integration not created: ${res.status} ${res.raw}`);
 }
 
-/** An integration of the test authorization server (oidc-provider) under `key`, with its revocation endpoint. */
-export function createOidcIntegration(
-  api: { call: TestApi['call'] },
+/** A token endpoint the tests run: oidc-provider (`startOAuthServer`) or a provider emulator. */
+export interface TokenPeer {
+  clientId: string;
+  clientSecret: string;
+  tokenUrl: string;
+  revokeUrl: string;
+}
+
+/** The body that registers an integration of `provider` pointing at a test peer. */
+export function peerIntegration(
+  peer: TokenPeer,
   key: string,
-  server: { clientId: string; clientSecret: string; tokenUrl: string; revokeUrl: string },
+  provider = 'oauth2',
   extra: Record<string, unknown> = {},
-): Promise<void> {
-  return createIntegration(api, {
+): Record<string, unknown> {
+  return {
     key,
-    provider: 'oauth2',
-    client_id: server.clientId,
-    client_secret: server.clientSecret,
-    token_url: server.tokenUrl,
-    revoke_url: server.revokeUrl,
-    client_auth: 'client_secret_post',
+    provider,
+    client_id: peer.clientId,
+    client_secret: peer.clientSecret,
+    token_url: peer.tokenUrl,
+    revoke_url: peer.revokeUrl,
     ...extra,
-  });
+  };
+}
+
+/** The integration the refresh scenarios register against the test authorization server (oidc-provider). */
+export function oidcIntegration(server: TokenPeer): Record<string, unknown> {
+  return peerIntegration(server, 'oidc', 'oauth2', { client_auth: 'client_secret_post' });
 }
 
 /** Imports a grant whose access token is already expired (or absent): the next read must refresh. */
@@ -118,28 +130,7 @@ export async function startInProcessApi(env: Record<string, string>): Promise<{
   const { app } = await createApiApp(config);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
-  const adminKey = config.BOOTSTRAP_API_KEY ?? '';
-  return {
-    config,
-    async call(method, url, body, key = adminKey) {
-      const headers: Record<string, string> = {};
-      if (key !== null) headers.authorization = `Bearer ${key}`;
-      const res = await app.inject({
-        method,
-        url,
-        headers,
-        ...(body === undefined ? {} : { payload: body as object }),
-      });
-      let parsed: unknown;
-      try {
-        parsed = res.body ? JSON.parse(res.body) : undefined;
-      } catch {
-        // not JSON
-      }
-      return { status: res.statusCode, body: parsed, headers: res.headers, raw: res.body };
-    },
-    close: () => app.close(),
-  };
+  return { config, call: injectCaller(app, config.BOOTSTRAP_API_KEY ?? ''), close: () => app.close() };
 }
 
 /** Deletes every Redis key under `<prefix>:` (SCAN + DEL, never FLUSHALL: other test files share the server). */

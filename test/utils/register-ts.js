@@ -1,33 +1,26 @@
 /**
- * Lets a child process run the apps straight from TypeScript (tests spawn real API and worker processes):
- * `node -r ./test/utils/register-ts.js apps/vault-worker/src/main.ts`. Compiles .ts with swc (decorator
- * metadata on, as nest build does) and maps the `@vault/*` aliases to libs/<name>/src.
+ * Lets a child process run the apps straight from TypeScript (tests and benchmarks spawn real API and worker
+ * processes): `node -r ./test/utils/register-ts.js apps/vault-worker/src/main.ts`. Compiles .ts with swc
+ * (decorator metadata on, as nest build does); tsconfig-paths maps the `@vault/*` aliases from tsconfig.json.
  */
 'use strict';
 const Module = require('node:module');
 const fs = require('node:fs');
 const path = require('node:path');
 const { transformSync } = require('@swc/core');
+const tsconfigPaths = require('tsconfig-paths');
+const swcOptions = require('./swc-options');
 
-const root = path.join(__dirname, '..', '..');
-const originalResolve = Module._resolveFilename;
-Module._resolveFilename = function (request, parent, ...rest) {
-  const m = /^@vault\/(core|persistence|crypto|providers)(\/.*)?$/.exec(request);
-  if (m) request = path.join(root, 'libs', m[1], 'src', m[2] ?? '');
-  return originalResolve.call(this, request, parent, ...rest);
-};
+const paths = tsconfigPaths.loadConfig(path.join(__dirname, '..', '..'));
+if (paths.resultType !== 'success') throw new Error(`register-ts: ${paths.message}`);
 
 Module._extensions['.ts'] = function (module, filename) {
   const { code } = transformSync(fs.readFileSync(filename, 'utf8'), {
+    ...swcOptions,
     filename,
     sourceMaps: 'inline',
-    jsc: {
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-      keepClassNames: true,
-      target: 'es2022',
-    },
-    module: { type: 'commonjs' },
   });
   module._compile(code, filename);
 };
+
+tsconfigPaths.register({ baseUrl: paths.absoluteBaseUrl, paths: paths.paths, addMatchAll: false });

@@ -2,6 +2,7 @@ import { type DynamicModule, Logger, Module, type OnApplicationShutdown, Inject 
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { HealthCheckService, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { EnvelopeCipher, type KmsDriver } from '@vault/crypto';
 import {
   ApiKeysRepository,
@@ -47,10 +48,19 @@ export const KMS_DRIVER = Symbol('KMS_DRIVER');
 /** The guarded fetch of the outbound URL rules (provider calls and webhooks share its connection pools). */
 export const OUTBOUND_FETCH = Symbol('OUTBOUND_FETCH');
 
+const BULL_REDIS = Symbol('BULL_REDIS');
+
+/** Closes both Redis connections once the queues and workers (deeper modules, closed first) are done. */
 class RedisCloser implements OnApplicationShutdown {
-  constructor(@Inject(RedisService) private readonly redis: RedisService) {}
+  constructor(
+    @Inject(RedisService) private readonly redis: RedisService,
+    @Inject(BULL_REDIS) private readonly bull: Redis,
+  ) {}
   async onApplicationShutdown(): Promise<void> {
     await this.redis.close();
+    if (this.bull.status === 'wait')
+      this.bull.disconnect(); // never used: nothing to flush
+    else await this.bull.quit().catch(() => this.bull.disconnect());
   }
 }
 
@@ -63,6 +73,7 @@ export class CoreModule {
   static forRoot(options: { config: VaultConfig; processName: string }): DynamicModule {
     const { config } = options;
     const queues = BullModule.registerQueue({ name: REFRESH_QUEUE }, { name: WEBHOOK_QUEUE });
+    const bullRedis = bullConnection(config.REDIS_URL);
     return {
       module: CoreModule,
       global: true,
@@ -74,7 +85,7 @@ export class CoreModule {
           applicationName: `credential-vault/${options.processName}`,
         }),
         BullModule.forRoot({
-          connection: bullConnection(config.REDIS_URL),
+          connection: bullRedis,
           prefix: `${config.REDIS_PREFIX}:bull`,
         }),
         queues,
@@ -113,6 +124,7 @@ export class CoreModule {
           inject: [OUTBOUND_FETCH],
         },
         { provide: RedisService, useFactory: () => new RedisService(config.REDIS_URL, config.REDIS_PREFIX) },
+        { provide: BULL_REDIS, useValue: bullRedis },
         RedisCloser,
         {
           provide: ReadinessChecks,

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { MemoryDataKeyStore } from '@vault/crypto/testing';
+import { MemoryDataKeyStore, cryptoErrorCode } from '@vault/crypto/testing';
 import { EnvelopeCipher, type EnvelopeOptions } from './envelope-cipher';
 import { CryptoError } from './errors';
 import { LocalKms } from './local-kms';
@@ -21,15 +21,6 @@ class CountingMetrics implements CryptoMetrics {
   count(operation: string): number {
     return (this.kms[`${operation}:success`] ?? 0) + (this.kms[`${operation}:error`] ?? 0);
   }
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CryptoError);
-  return (error as CryptoError).code;
 }
 
 const aadOf = (i: number, field = 'refresh_token') =>
@@ -81,19 +72,19 @@ describe('EnvelopeCipher', () => {
     const sealed = await cipher.seal('secret', aadOf(1));
     const badTag = Buffer.from(sealed);
     badTag[badTag.length - 1] = badTag[badTag.length - 1]! ^ 1;
-    expect(await codeOf(cipher.open(badTag, aadOf(1)))).toBe('tampered');
-    expect(await codeOf(cipher.open(sealed, aadOf(2)))).toBe('tampered'); // another row
-    expect(await codeOf(cipher.open(sealed, aadOf(1, 'access_token')))).toBe('tampered'); // another field
+    expect(await cryptoErrorCode(cipher.open(badTag, aadOf(1)))).toBe('tampered');
+    expect(await cryptoErrorCode(cipher.open(sealed, aadOf(2)))).toBe('tampered'); // another row
+    expect(await cryptoErrorCode(cipher.open(sealed, aadOf(1, 'access_token')))).toBe('tampered'); // another field
     const v9 = Buffer.from(sealed);
     v9[0] = 9;
-    expect(await codeOf(cipher.open(v9, aadOf(1)))).toBe('unknown_format_version');
-    expect(await codeOf(cipher.open(sealed.subarray(0, 20), aadOf(1)))).toBe('malformed');
+    expect(await cryptoErrorCode(cipher.open(v9, aadOf(1)))).toBe('unknown_format_version');
+    expect(await cryptoErrorCode(cipher.open(sealed.subarray(0, 20), aadOf(1)))).toBe('malformed');
   });
 
   it('reports unknown_data_key for a key id that is not in the store', async () => {
     const { cipher, store } = setup();
     const sealed = sealWithKey(randomBytes(32), randomUUID(), 'x', aadOf(1));
-    expect(await codeOf(cipher.open(sealed, aadOf(1)))).toBe('unknown_data_key');
+    expect(await cryptoErrorCode(cipher.open(sealed, aadOf(1)))).toBe('unknown_data_key');
     expect(store.size).toBe(0);
   });
 
@@ -101,8 +92,8 @@ describe('EnvelopeCipher', () => {
     const { cipher, newCipher } = setup();
     const sealed = await cipher.seal('secret', aadOf(1));
     const wrong = newCipher(new LocalKms({ masterKey: randomBytes(32), keyId: 'master-v1' }));
-    expect(await codeOf(wrong.open(sealed, aadOf(1)))).toBe('kms_unwrap_failed');
-    expect(await codeOf(wrong.seal('another', aadOf(2)))).toBe('kms_unwrap_failed'); // cannot unwrap the active key
+    expect(await cryptoErrorCode(wrong.open(sealed, aadOf(1)))).toBe('kms_unwrap_failed');
+    expect(await cryptoErrorCode(wrong.seal('another', aadOf(2)))).toBe('kms_unwrap_failed'); // cannot unwrap the active key
   });
 
   it('keeps KMS calls constant in the number of seals and opens', async () => {
@@ -220,7 +211,7 @@ describe('EnvelopeCipher', () => {
     advance(9_999);
     expect(reader.openCached(sealed, aadOf(1))).toBe('x');
     expect(metrics.count('Decrypt')).toBe(1);
-    advance(1);
+    advance(2); // older than cacheMaxAgeMs (lru-cache's ttl: stale once older, not at the age itself)
     expect(reader.openCached(sealed, aadOf(1))).toBeUndefined();
     expect(await reader.open(sealed, aadOf(1))).toBe('x');
     expect(metrics.count('Decrypt')).toBe(2);
@@ -250,9 +241,9 @@ describe('EnvelopeCipher', () => {
     });
     const onlyNewKey = new LocalKms({ masterKey: newMasterKey, keyId: 'master-v2' });
     // before the re-wrap, the new key alone cannot open the data keys
-    expect(await codeOf(new EnvelopeCipher(onlyNewKey, store, options).open(sealed[0]!, aadOf(1)))).toBe(
-      'kms_unwrap_failed',
-    );
+    expect(
+      await cryptoErrorCode(new EnvelopeCipher(onlyNewKey, store, options).open(sealed[0]!, aadOf(1))),
+    ).toBe('kms_unwrap_failed');
 
     expect(await new EnvelopeCipher(rotated, store, options).rewrapDataKeys()).toBe(3);
     expect((await store.listAll()).every((r) => r.kmsKeyId === 'master-v2')).toBe(true);

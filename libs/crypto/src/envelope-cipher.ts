@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DataKeyCache } from './data-key-cache';
+import { LRUCache } from 'lru-cache';
 import { CryptoError } from './errors';
 import { dataKeyIdOf, openWithKey, sealWithKey } from './sealed';
 import {
@@ -36,7 +36,9 @@ interface ActiveKey {
  * KMS calls grow with the number of data keys, not with the number of seals or opens.
  */
 export class EnvelopeCipher {
-  private readonly cache: DataKeyCache;
+  /** Unwrapped data keys: LRU, each dropped `cacheMaxAgeMs` after it was loaded (evicted buffers are not
+   * zeroed: a seal or open in flight may still hold one). */
+  private readonly cache: LRUCache<string, Buffer>;
   private readonly now: () => number;
   private active: ActiveKey | undefined;
   private rotation: Promise<void> | undefined;
@@ -53,7 +55,12 @@ export class EnvelopeCipher {
       if (!(value > 0)) throw new RangeError(`EnvelopeOptions.${name} must be positive`);
     }
     this.now = options.now ?? Date.now;
-    this.cache = new DataKeyCache(options.cacheMaxEntries, options.cacheMaxAgeMs, this.now);
+    this.cache = new LRUCache({
+      max: options.cacheMaxEntries,
+      ttl: options.cacheMaxAgeMs,
+      ttlResolution: 0,
+      perf: { now: this.now },
+    });
   }
 
   async seal(plaintext: string, aad: string): Promise<Buffer> {

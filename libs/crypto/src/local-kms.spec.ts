@@ -1,18 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { CryptoError } from './errors';
+import { cryptoErrorCode } from '@vault/crypto/testing';
 import { LocalKms } from './local-kms';
 import { dataKeyContext, type CryptoMetrics } from './types';
 
 const ctx = dataKeyContext('0b8f3c1e-2f4a-4d6b-9c8e-1a2b3c4d5e6f');
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CryptoError);
-  return (error as CryptoError).code;
-}
 
 describe('LocalKms', () => {
   it('generates 32-byte data keys that unwrap under the same context', async () => {
@@ -28,30 +19,32 @@ describe('LocalKms', () => {
     const kms = new LocalKms({ masterKey: randomBytes(32) });
     const { wrapped, kmsKeyId } = await kms.generateDataKey(ctx);
     const other = { ...ctx, data_key_id: '11111111-2222-4333-8444-555555555555' };
-    expect(await codeOf(kms.decrypt(wrapped, other, kmsKeyId))).toBe('kms_unwrap_failed');
-    expect(await codeOf(kms.decrypt(wrapped, { ...ctx, extra: 'x' }, kmsKeyId))).toBe('kms_unwrap_failed');
+    expect(await cryptoErrorCode(kms.decrypt(wrapped, other, kmsKeyId))).toBe('kms_unwrap_failed');
+    expect(await cryptoErrorCode(kms.decrypt(wrapped, { ...ctx, extra: 'x' }, kmsKeyId))).toBe(
+      'kms_unwrap_failed',
+    );
   });
 
   it('fails with kms_unwrap_failed under a wrong master key (same or derived key id) or a corrupt blob', async () => {
     const masterKey = randomBytes(32);
     const { wrapped, kmsKeyId } = await new LocalKms({ masterKey, keyId: 'k' }).generateDataKey(ctx);
     const wrongSameId = new LocalKms({ masterKey: randomBytes(32), keyId: 'k' });
-    expect(await codeOf(wrongSameId.decrypt(wrapped, ctx, kmsKeyId))).toBe('kms_unwrap_failed');
+    expect(await cryptoErrorCode(wrongSameId.decrypt(wrapped, ctx, kmsKeyId))).toBe('kms_unwrap_failed');
 
     const derived = await new LocalKms({ masterKey }).generateDataKey(ctx);
     const wrongDerived = new LocalKms({ masterKey: randomBytes(32) });
-    expect(await codeOf(wrongDerived.decrypt(derived.wrapped, ctx, derived.kmsKeyId))).toBe(
+    expect(await cryptoErrorCode(wrongDerived.decrypt(derived.wrapped, ctx, derived.kmsKeyId))).toBe(
       'kms_unwrap_failed',
     );
 
     const corrupt = Buffer.from(wrapped);
     corrupt[corrupt.length - 1] = corrupt[corrupt.length - 1]! ^ 1;
-    expect(await codeOf(new LocalKms({ masterKey, keyId: 'k' }).decrypt(corrupt, ctx, 'k'))).toBe(
+    expect(await cryptoErrorCode(new LocalKms({ masterKey, keyId: 'k' }).decrypt(corrupt, ctx, 'k'))).toBe(
       'kms_unwrap_failed',
     );
-    expect(await codeOf(new LocalKms({ masterKey, keyId: 'k' }).decrypt(Buffer.of(9), ctx, 'k'))).toBe(
-      'kms_unwrap_failed',
-    );
+    expect(
+      await cryptoErrorCode(new LocalKms({ masterKey, keyId: 'k' }).decrypt(Buffer.of(9), ctx, 'k')),
+    ).toBe('kms_unwrap_failed');
   });
 
   it('after rotation wraps under the new key and still unwraps blobs of previous keys', async () => {
@@ -69,7 +62,7 @@ describe('LocalKms', () => {
     expect(rewrapped.kmsKeyId).toBe('v2');
     expect((await v2.decrypt(rewrapped.wrapped, ctx, 'v2')).equals(old.plaintext)).toBe(true);
     // the old key alone cannot open the re-wrapped blob
-    expect(await codeOf(v1.decrypt(rewrapped.wrapped, ctx, 'v2'))).toBe('kms_unwrap_failed');
+    expect(await cryptoErrorCode(v1.decrypt(rewrapped.wrapped, ctx, 'v2'))).toBe('kms_unwrap_failed');
   });
 
   it('reports every call to metrics', async () => {

@@ -1,13 +1,17 @@
-import { Injectable, type PipeTransform } from '@nestjs/common';
+import { type ArgumentMetadata, Injectable, ParseUUIDPipe } from '@nestjs/common';
 import { VaultError } from '@vault/core';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** A path ID must be a UUID: anything else is a 400 naming `id`. */
+/**
+ * A path ID must be a UUID (Nest's check: RFC 9562 versions 1-8, nil, max): anything else is a 400 naming
+ * `id`, in our error JSON. The ID goes on lower-cased, as the database writes it.
+ */
 @Injectable()
-export class UuidPipe implements PipeTransform<string, string> {
-  transform(value: string): string {
-    if (!UUID.test(value)) throw VaultError.validation('id', 'must be a UUID');
-    return value.toLowerCase();
+export class UuidPipe extends ParseUUIDPipe {
+  constructor() {
+    super({ exceptionFactory: () => VaultError.validation('id', 'must be a UUID') });
+  }
+
+  override async transform(value: string, metadata: ArgumentMetadata): Promise<string> {
+    return ((await super.transform(value, metadata)) as string).toLowerCase();
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ConnectionOptions } from 'bullmq';
+import { Redis } from 'ioredis';
 
 /** BullMQ queues and their payloads. Payloads carry IDs only, never a secret: failed jobs stay in Redis. */
 export const REFRESH_QUEUE = 'refresh';
@@ -20,18 +20,12 @@ export interface WebhookJob {
   data: Record<string, string>;
 }
 
-/** BullMQ's connection settings from REDIS_URL (BullMQ needs `maxRetriesPerRequest: null`). */
-export function bullConnection(redisUrl: string): ConnectionOptions {
-  const u = new URL(redisUrl);
-  return {
-    host: u.hostname,
-    port: Number(u.port || 6379),
-    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
-    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
-    maxRetriesPerRequest: null,
-  };
+/**
+ * BullMQ's own ioredis connection: ioredis reads REDIS_URL (user, password, db, `rediss:`), BullMQ needs
+ * `maxRetriesPerRequest: null`, and it connects when BullMQ first uses it. Whoever creates it closes it.
+ */
+export function bullConnection(redisUrl: string): Redis {
+  return new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
 }
 
 /**

@@ -1,1 +1,2 @@
 export { MemoryDataKeyStore } from './memory-data-key-store';
+export { cryptoErrorCode } from './error-code';
