@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { StartConnectSession } from '@vault/core';
-import { ArrayMaxSize, IsArray, IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
+import { IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { OptionalStringList } from './string-list';
 
 export class StartConnectSessionDto {
   @ApiProperty({ example: 'google-prod', description: 'The integration (its key) to connect through.' })
@@ -36,19 +37,11 @@ export class StartConnectSessionDto {
   return_url: string;
 
   @ApiPropertyOptional({ type: [String], description: "Default: the integration's scopes." })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(200)
-  @IsString({ each: true })
-  @MaxLength(512, { each: true })
+  @OptionalStringList(200, 512)
   scopes?: string[];
 
   @ApiPropertyOptional({ type: [String], description: 'Slack only: user-token scopes (its user_scope).' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(200)
-  @IsString({ each: true })
-  @MaxLength(512, { each: true })
+  @OptionalStringList(200, 512)
   user_scopes?: string[];
 }
 

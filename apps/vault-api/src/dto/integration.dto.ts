@@ -9,8 +9,6 @@ import {
   type UpdateIntegrationInput,
 } from '@vault/core';
 import {
-  ArrayMaxSize,
-  IsArray,
   IsIn,
   IsInt,
   IsObject,
@@ -20,10 +18,10 @@ import {
   Length,
   Matches,
   Max,
-  MaxLength,
   Min,
   ValidateIf,
 } from 'class-validator';
+import { OptionalStringList } from './string-list';
 
 const CLIENT_AUTH = ['client_secret_post', 'client_secret_basic'] as const;
 const URL_OPTIONS = { require_tld: false, protocols: ['http', 'https'], require_protocol: true };
@@ -35,11 +33,7 @@ class ConnectSettingsDto {
     description:
       'Where a connect session may send the end user back to: return_url must fall under one of these (same origin, path at a / boundary).',
   })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(50)
-  @IsString({ each: true })
-  @MaxLength(2048, { each: true })
+  @OptionalStringList(50, 2048)
   allowed_return_urls?: string[];
 
   @ApiPropertyOptional({
@@ -94,11 +88,7 @@ export class CreateIntegrationDto extends ConnectSettingsDto {
   revoke_url?: string;
 
   @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(200)
-  @IsString({ each: true })
-  @MaxLength(512, { each: true })
+  @OptionalStringList(200, 512)
   scopes?: string[];
 
   @ApiPropertyOptional({ enum: CLIENT_AUTH })
@@ -161,11 +151,7 @@ export class UpdateIntegrationDto extends ConnectSettingsDto {
   revoke_url?: string | null;
 
   @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(200)
-  @IsString({ each: true })
-  @MaxLength(512, { each: true })
+  @OptionalStringList(200, 512)
   scopes?: string[];
 
   @ApiPropertyOptional({ enum: CLIENT_AUTH })

@@ -249,6 +249,12 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         CreateIntegrationDto: {
+            /** @description Where a connect session may send the end user back to: return_url must fall under one of these (same origin, path at a / boundary). */
+            allowed_return_urls?: string[];
+            /** @description Extra authorize-URL parameters (e.g. Auth0 { audience }); not the ones the vault sets (state, scope, redirect_uri, ...). Never a secret. */
+            authorize_params?: {
+                [key: string]: string;
+            };
             /**
              * @description Unique key the platform uses to name this integration.
              * @example slack-prod
@@ -270,14 +276,14 @@ export interface components {
             refresh_margin_seconds?: number;
             /** @description Timeout of the provider's token endpoint call, in ms (default 30000). */
             request_timeout_ms?: number;
+        };
+        UpdateIntegrationDto: {
             /** @description Where a connect session may send the end user back to: return_url must fall under one of these (same origin, path at a / boundary). */
             allowed_return_urls?: string[];
             /** @description Extra authorize-URL parameters (e.g. Auth0 { audience }); not the ones the vault sets (state, scope, redirect_uri, ...). Never a secret. */
             authorize_params?: {
                 [key: string]: string;
             };
-        };
-        UpdateIntegrationDto: {
             client_id?: string;
             /** @description Rotates the client secret; clears credentials_rejected. Required when token_url or revoke_url changes. */
             client_secret?: string;
@@ -289,12 +295,6 @@ export interface components {
             client_auth?: "client_secret_post" | "client_secret_basic";
             refresh_margin_seconds?: Record<string, never> | null;
             request_timeout_ms?: Record<string, never> | null;
-            /** @description Where a connect session may send the end user back to: return_url must fall under one of these (same origin, path at a / boundary). */
-            allowed_return_urls?: string[];
-            /** @description Extra authorize-URL parameters (e.g. Auth0 { audience }); not the ones the vault sets (state, scope, redirect_uri, ...). Never a secret. */
-            authorize_params?: {
-                [key: string]: string;
-            };
         };
         ImportConnectionDto: {
             /** @description Stored sealed; never returned. */
