@@ -4,6 +4,7 @@ import {
   ConnectSessionsService,
   ConnectionsGauge,
   HistoryRetention,
+  ReauthDueWatch,
   SweepService,
   VAULT_CONFIG,
   type VaultConfig,
@@ -11,10 +12,12 @@ import {
 
 const GAUGE_INTERVAL_MS = 15_000;
 const RETENTION_INTERVAL_MS = 3600_000;
+const REAUTH_DUE_INTERVAL_MS = 60_000;
 
 /**
  * The worker's timers (@nestjs/schedule), each run once at start and then on its interval: the due-work sweep,
- * the connections gauge and history retention (with expired connect sessions). The work itself is in core's services; a failed round is
+ * the connections gauge, the refresh-token lifetime watch and history retention (with expired connect
+ * sessions). The work itself is in core's services; a failed round is
  * logged and the next one runs as planned.
  */
 @Injectable()
@@ -27,6 +30,7 @@ export class WorkerScheduler implements OnApplicationBootstrap {
     @Inject(ConnectionsGauge) private readonly gauge: ConnectionsGauge,
     @Inject(HistoryRetention) private readonly retention: HistoryRetention,
     @Inject(ConnectSessionsService) private readonly sessions: ConnectSessionsService,
+    @Inject(ReauthDueWatch) private readonly reauthDue: ReauthDueWatch,
     @Inject(VAULT_CONFIG) private readonly config: VaultConfig,
   ) {}
 
@@ -36,6 +40,10 @@ export class WorkerScheduler implements OnApplicationBootstrap {
       if (n > 0) this.logger.debug({ enqueued: n }, 'enqueued due refreshes');
     });
     this.every('connections-gauge', 'connections gauge', GAUGE_INTERVAL_MS, () => this.gauge.update());
+    this.every('reauth-due', 'refresh-token lifetime watch', REAUTH_DUE_INTERVAL_MS, async () => {
+      const n = await this.reauthDue.check();
+      if (n > 0) this.logger.log({ flagged: n }, 'connections due for re-consent');
+    });
     this.every('history-retention', 'history retention', RETENTION_INTERVAL_MS, async () => {
       const n = await this.retention.prune();
       if (n > 0) this.logger.log({ deleted: n }, 'pruned routine refresh history');

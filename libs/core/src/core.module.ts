@@ -9,6 +9,7 @@ import {
   ConnectionsRepository,
   ConnectSessionsRepository,
   DataKeysRepository,
+  ReauthDueRepository,
   Database,
   EventsRepository,
   IntegrationEventsRepository,
@@ -28,6 +29,7 @@ import { ApiKeysService } from './api-keys/api-keys.service';
 import { VAULT_CONFIG, outboundPolicy, type VaultConfig } from './config/vault-config';
 import { ConnectSessionsService } from './connect/connect-sessions.service';
 import { ConnectionsService } from './connections/connections.service';
+import { ReauthDueWatch } from './connections/reauth-due';
 import { StatsService } from './connections/stats.service';
 import { createKmsDriver } from './crypto/kms.factory';
 import { DataKeyRotation } from './crypto/data-key-rotation';
@@ -286,6 +288,12 @@ export class CoreModule {
           inject: [ConnectionsRepository, MetricsService],
         },
         {
+          provide: ReauthDueWatch,
+          useFactory: (r: ReauthDueRepository, w: WebhookNotifier, m: MetricsService) =>
+            new ReauthDueWatch(r, w, m, config),
+          inject: [ReauthDueRepository, WebhookNotifier, MetricsService],
+        },
+        {
           provide: DataKeyRotation,
           useFactory: (cipher: EnvelopeCipher) => new DataKeyRotation(cipher),
           inject: [EnvelopeCipher],
@@ -297,6 +305,7 @@ export class CoreModule {
         SweepService,
         HistoryRetention,
         ConnectionsGauge,
+        ReauthDueWatch,
         DataKeyRotation,
         MetricsService,
         KMS_DRIVER,

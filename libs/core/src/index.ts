@@ -11,6 +11,7 @@ export * from './api-keys/bootstrap-key-file';
 export * from './integrations/integrations.service';
 export * from './connections/connections.service';
 export * from './connections/provider-revocation';
+export * from './connections/reauth-due';
 export * from './connect/connect-sessions.service';
 export * from './connect/return-urls';
 export * from './connections/cursor';

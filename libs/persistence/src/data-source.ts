@@ -12,6 +12,7 @@ import { RefreshEngine1732290000000 } from './migrations/1732290000000-refresh-e
 import { AccessControl1732330000000 } from './migrations/1732330000000-access-control';
 import { ConnectionRevocation1732400000000 } from './migrations/1732400000000-connection-revocation';
 import { ConnectSessions1732410000000 } from './migrations/1732410000000-connect-sessions';
+import { ReauthDue1732420000000 } from './migrations/1732420000000-reauth-due';
 import { ConnectSessionEntity } from './entities/connect-session.entity';
 
 /** Entities and migrations are listed as classes so the same options work under tsc, swc and jest. */
@@ -31,6 +32,7 @@ export const MIGRATIONS = [
   AccessControl1732330000000,
   ConnectionRevocation1732400000000,
   ConnectSessions1732410000000,
+  ReauthDue1732420000000,
 ];
 
 /** Arbitrary constant shared by every process of the vault: the key of the migration advisory lock. */

@@ -13,6 +13,7 @@ export * from './repositories/integrations.repository';
 export * from './repositories/integration-events.repository';
 export * from './repositories/connections.repository';
 export * from './repositories/connect-sessions.repository';
+export * from './repositories/reauth-due.repository';
 export * from './entities/connect-session.entity';
 export * from './repositories/api-keys.repository';
 export * from './repositories/events.repository';

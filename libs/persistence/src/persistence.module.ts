@@ -3,6 +3,7 @@ import { Database, type DatabaseOptions } from './database/database';
 import { ApiKeysRepository } from './repositories/api-keys.repository';
 import { ConnectionsRepository } from './repositories/connections.repository';
 import { ConnectSessionsRepository } from './repositories/connect-sessions.repository';
+import { ReauthDueRepository } from './repositories/reauth-due.repository';
 import { DataKeysRepository } from './repositories/data-keys.repository';
 import { EventsRepository } from './repositories/events.repository';
 import { IntegrationEventsRepository } from './repositories/integration-events.repository';
@@ -22,6 +23,7 @@ export const REPOSITORIES = [
   RefreshAttemptsRepository,
   RefreshScheduleRepository,
   ConnectSessionsRepository,
+  ReauthDueRepository,
 ] as const;
 
 /** The database (persistence's own pg pool, closed at shutdown) and the repositories over it. */

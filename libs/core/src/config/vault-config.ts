@@ -118,6 +118,8 @@ const envShape = z.object({
    * sessions is PUBLIC_URL/v1/oauth/callback.
    */
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Days before a refresh token's known death from which its connection is flagged as due for re-consent. */
+  REAUTH_WARNING_DAYS: positiveInt.default(7),
 });
 
 export const configSchema = envShape.superRefine((env, ctx) => {

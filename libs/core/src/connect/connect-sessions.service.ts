@@ -178,6 +178,7 @@ export class ConnectSessionsService {
       ...(t.expiresIn !== null ? { expiresIn: t.expiresIn } : {}),
       scopes: t.scopes ?? session.scopes,
       tokenType: t.tokenType,
+      ...(t.refreshTokenExpiresIn !== null ? { refreshTokenExpiresIn: t.refreshTokenExpiresIn } : {}),
     };
     const scope: TenantScope = { tenantId: session.tenantId };
     if (session.connectionId) {

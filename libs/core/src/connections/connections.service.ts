@@ -26,6 +26,8 @@ export interface GrantInput {
   expiresAt?: Date;
   scopes?: string[];
   tokenType?: string;
+  /** What the provider said of the refresh token's lifetime (a code exchange's `refresh_token_expires_in`). */
+  refreshTokenExpiresIn?: number;
 }
 
 export interface ImportGrantInput extends GrantInput {
@@ -291,7 +293,20 @@ export class ConnectionsService {
       tokenType: input.tokenType ?? 'Bearer',
       scopes: input.scopes ?? [],
       nextRefreshAt: nextRefreshAt(expiresAt, margin, now),
-      refreshTokenExpiresAt: null,
+      refreshTokenExpiresAt: refreshTokenDeath(provider, input.refreshTokenExpiresIn, now),
     };
   }
+}
+
+/**
+ * When a new grant's refresh token dies: as the provider says, else the catalogue's absolute lifetime counted
+ * from the consent. Idle lifetimes are not counted: the vault refreshes far more often than any of them.
+ */
+function refreshTokenDeath(
+  provider: ProviderName,
+  statedSeconds: number | undefined,
+  now: Date,
+): Date | null {
+  const seconds = statedSeconds ?? CATALOGUE[provider].refreshTokenLifetimeSeconds;
+  return seconds ? new Date(now.getTime() + seconds * 1000) : null;
 }

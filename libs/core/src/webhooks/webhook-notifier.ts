@@ -47,6 +47,15 @@ export class WebhookNotifier implements RefreshEvents {
     });
   }
 
+  /** The connection's refresh token dies within REAUTH_WARNING_DAYS: show the user a re-consent link. */
+  reauthDue(e: ConnectionRef & { refreshTokenExpiresAt: Date }): void {
+    this.enqueue({
+      type: 'connection.reauth_due',
+      occurredAt: new Date().toISOString(),
+      data: { ...connectionData(e), refresh_token_expires_at: e.refreshTokenExpiresAt.toISOString() },
+    });
+  }
+
   integrationRejected(e: IntegrationRejectedEvent): void {
     this.enqueue({
       type: 'integration.credentials_rejected',

@@ -78,6 +78,10 @@ export class ConnectionEntity {
   @Column('timestamptz', { name: 'refresh_token_expires_at', nullable: true })
   refreshTokenExpiresAt: Date | null;
 
+  /** The refresh token's known death while it is within REAUTH_WARNING_DAYS (null otherwise). */
+  @Column('timestamptz', { name: 'reauth_due_at', nullable: true })
+  reauthDueAt: Date | null;
+
   /** Lease of the sweep that claimed this connection's due refresh; claimable again once it has passed. */
   @Column('timestamptz', { name: 'refresh_claimed_until', nullable: true })
   refreshClaimedUntil: Date | null;

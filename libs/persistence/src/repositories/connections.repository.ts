@@ -23,6 +23,7 @@ export interface ConnectionView {
   lastRefreshedAt: Date | null;
   lastError: ConnectionLastError | null;
   refreshTokenExpiresAt: Date | null;
+  reauthDueAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
   /** `created_at` at full (microsecond) precision, for keyset cursors. */
@@ -79,7 +80,7 @@ const VIEW_COLUMNS = `
   c.id, c.integration_id, i.key AS integration_key, i.provider, c.tenant_id, c.external_id, c.end_user_id,
   c.status, c.status_reason, c.access_token_expires_at, c.token_type, c.scopes, c.metadata, c.version,
   c.next_refresh_at, c.refresh_failures, c.last_refreshed_at, c.last_error, c.refresh_token_expires_at,
-  c.created_at, c.updated_at,
+  c.reauth_due_at, c.created_at, c.updated_at,
   to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
 
 const TOKEN_ROW_SQL = `SELECT id, tenant_id, status, status_reason, access_token_sealed, access_token_expires_at, token_type, scopes
@@ -183,7 +184,7 @@ export class ConnectionsRepository {
     const changed = await tx.execute(
       `UPDATE connections SET refresh_token_sealed = $3, access_token_sealed = $4, access_token_expires_at = $5,
          token_type = $6, scopes = $7, next_refresh_at = $8, refresh_token_expires_at = $9,
-         status = 'active', status_reason = NULL, refresh_failures = 0, last_error = NULL,
+         status = 'active', status_reason = NULL, refresh_failures = 0, last_error = NULL, reauth_due_at = NULL,
          version = version + 1, updated_at = now()
        WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)`,
       [
@@ -235,7 +236,7 @@ export class ConnectionsRepository {
   async wipeSecrets(scope: TenantScope, id: string, tx: Queryable = this.db): Promise<boolean> {
     const changed = await tx.execute(
       `UPDATE connections SET refresh_token_sealed = NULL, access_token_sealed = NULL,
-         access_token_expires_at = NULL, next_refresh_at = NULL, refresh_claimed_until = NULL,
+         access_token_expires_at = NULL, next_refresh_at = NULL, refresh_claimed_until = NULL, reauth_due_at = NULL,
          status = 'revoked', status_reason = 'revoked', version = version + 1, updated_at = now()
        WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)`,
       [id, scope.tenantId],
@@ -292,6 +293,7 @@ function toView(r: Row): ConnectionView {
     lastRefreshedAt: r.last_refreshed_at as Date | null,
     lastError: r.last_error as ConnectionLastError | null,
     refreshTokenExpiresAt: r.refresh_token_expires_at as Date | null,
+    reauthDueAt: r.reauth_due_at as Date | null,
     createdAt: r.created_at as Date,
     updatedAt: r.updated_at as Date,
     cursorAt: r.cursor_at as string,
