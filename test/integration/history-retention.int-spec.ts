@@ -24,7 +24,7 @@ describe('history retention, run by the worker process', () => {
     await api?.close();
   });
 
-  it('deletes refreshed events and finished attempts older than HISTORY_RETENTION_DAYS once started, and keeps everything else', async () => {
+  it('deletes refreshed events and finished attempts older than HISTORY_RETENTION_DAYS and audit rows older than AUDIT_RETENTION_DAYS once started, and keeps everything else', async () => {
     // A token valid for an hour: the worker has nothing to refresh, so the history below is all there is.
     const res = await api.call('POST', '/v1/connections', {
       integration: 'ret',
@@ -56,12 +56,21 @@ describe('history retention, run by the worker process', () => {
     for (let i = 0; i < 6; i++) await attempt(old, old); // finished and old: goes
     await attempt(old, null); // unfinished (recovery needs it): stays
     await attempt(recent, recent); // finished but recent: stays
+    const audit = (target: string, at: Date) =>
+      query(
+        api.db.url,
+        `INSERT INTO audit_log (action, target, first_at, last_at, created_at) VALUES ('integration.updated', $1, $2, $2, $2)`,
+        [target, at],
+      );
+    await audit('old', new Date(Date.now() - 91 * DAY_MS)); // beyond AUDIT_RETENTION_DAYS: goes
+    await audit('kept', old); // 40 days: older than the history's 30 but within the audit's 90: stays
 
     worker = await startVaultProcess('worker', {
       DATABASE_URL: api.db.url,
       REDIS_PREFIX: api.config.REDIS_PREFIX,
       LOCAL_KMS_KEY: api.config.LOCAL_KMS_KEY ?? '',
       HISTORY_RETENTION_DAYS: '30',
+      AUDIT_RETENTION_DAYS: '90',
     });
 
     await waitFor('the worker to prune old history', async () => {
@@ -83,6 +92,13 @@ describe('history retention, run by the worker process', () => {
     await waitFor('old finished attempts to go', async () => {
       const [row] = await query<{ n: number }>(api.db.url, `SELECT count(*)::int AS n FROM refresh_attempts`);
       return row?.n === 2;
+    });
+    await waitFor('old audit rows to go', async () => {
+      const rows = await query<{ target: string }>(
+        api.db.url,
+        `SELECT target FROM audit_log WHERE action = 'integration.updated'`,
+      );
+      return rows.length === 1 && rows[0]?.target === 'kept';
     });
     const attempts = await query<{ finished: boolean; recent: boolean }>(
       api.db.url,

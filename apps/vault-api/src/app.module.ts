@@ -8,10 +8,12 @@ import { ConnectionsController } from './controllers/connections.controller';
 import { IntegrationsController } from './controllers/integrations.controller';
 import { OpsController } from './controllers/ops.controller';
 import { StatsController } from './controllers/stats.controller';
+import { AuditController } from './controllers/audit.controller';
 import { TokenController } from './controllers/token.controller';
 import { ApiKeyGuard } from './http/auth.guard';
 import { VaultErrorFilter } from './http/error.filter';
 import { BootstrapKey } from './bootstrap-key';
+import { AuditFinalFlush } from './audit-final-flush';
 
 @Module({})
 export class ApiModule {
@@ -30,12 +32,14 @@ export class ApiModule {
         ConnectController,
         ApiKeysController,
         StatsController,
+        AuditController,
         OpsController,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: VaultErrorFilter },
         BootstrapKey,
+        AuditFinalFlush,
       ],
     };
   }

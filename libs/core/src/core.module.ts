@@ -1,4 +1,11 @@
-import { type DynamicModule, Logger, Module, type OnApplicationShutdown, Inject } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Inject,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { HealthCheckService, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import type { Queue } from 'bullmq';
@@ -6,6 +13,7 @@ import type { Redis } from 'ioredis';
 import { EnvelopeCipher, type KmsDriver } from '@vault/crypto';
 import {
   ApiKeysRepository,
+  AuditRepository,
   ConnectionsRepository,
   ConnectSessionsRepository,
   DataKeysRepository,
@@ -26,6 +34,8 @@ import {
   type OutboundFetch,
 } from '@vault/providers';
 import { ApiKeysService } from './api-keys/api-keys.service';
+import { AuditTrail } from './audit/audit-trail';
+import { AuditService } from './audit/audit.service';
 import { VAULT_CONFIG, outboundPolicy, type VaultConfig } from './config/vault-config';
 import { ConnectSessionsService } from './connect/connect-sessions.service';
 import { ConnectionsService } from './connections/connections.service';
@@ -45,6 +55,18 @@ import { REFRESH_QUEUE, WEBHOOK_QUEUE, bullConnection } from './jobs/queues';
 import { RefreshService } from './refresh/refresh.service';
 import { SweepService, type RefreshJobSink } from './refresh/sweep.service';
 import { WebhookNotifier } from './webhooks/webhook-notifier';
+
+/**
+ * Starts the audit trail's flush timer. The last flush at shutdown is the API module's (`AuditFinalFlush`):
+ * global modules such as this one and PersistenceModule shut down in an order Nest does not promise, and the
+ * last flush needs the pool open.
+ */
+class AuditTimer implements OnApplicationBootstrap {
+  constructor(@Inject(AuditTrail) private readonly trail: AuditTrail) {}
+  onApplicationBootstrap(): void {
+    this.trail.start();
+  }
+}
 
 export const KMS_DRIVER = Symbol('KMS_DRIVER');
 /** The guarded fetch of the outbound URL rules (provider calls and webhooks share its connection pools). */
@@ -279,8 +301,34 @@ export class CoreModule {
         },
         {
           provide: HistoryRetention,
-          useFactory: (events: EventsRepository) => new HistoryRetention(events, config),
-          inject: [EventsRepository],
+          useFactory: (events: EventsRepository, audit: AuditRepository) =>
+            new HistoryRetention(events, config, audit),
+          inject: [EventsRepository, AuditRepository],
+        },
+        {
+          provide: AuditTrail,
+          useFactory: (repo: AuditRepository, metrics: MetricsService) => {
+            const logger = new Logger('Audit');
+            return new AuditTrail(
+              repo,
+              {
+                dropped: (n) => metrics.auditRowsDropped.inc(n),
+                flushFailed: (err, pending) =>
+                  logger.warn({ err, pending }, 'audit flush failed; rows kept for the next one'),
+              },
+              {
+                maxEntries: config.AUDIT_BUFFER_MAX_ENTRIES,
+                flushIntervalMs: config.AUDIT_FLUSH_INTERVAL_MS,
+              },
+            );
+          },
+          inject: [AuditRepository, MetricsService],
+        },
+        AuditTimer,
+        {
+          provide: AuditService,
+          useFactory: (repo: AuditRepository, trail: AuditTrail) => new AuditService(repo, trail),
+          inject: [AuditRepository, AuditTrail],
         },
         {
           provide: ConnectionsGauge,
@@ -304,6 +352,8 @@ export class CoreModule {
         HealthService,
         SweepService,
         HistoryRetention,
+        AuditTrail,
+        AuditService,
         ConnectionsGauge,
         ReauthDueWatch,
         DataKeyRotation,

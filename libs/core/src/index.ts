@@ -36,3 +36,5 @@ export * from './history/history-retention';
 export * from './metrics/connections-gauge';
 export * from './crypto/data-key-rotation';
 export * from './database/database-setup';
+export * from './audit/audit-trail';
+export * from './audit/audit.service';

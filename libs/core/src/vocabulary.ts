@@ -8,6 +8,7 @@ export {
   CONNECTION_STATUSES,
   type ApiKeyEntity,
   type ApiKeyScope,
+  type AuditRecord,
   type ConnectionLastError,
   type ConnectionStatus,
   type ConnectionView,

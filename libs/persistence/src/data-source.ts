@@ -7,10 +7,12 @@ import { DataKeyEntity } from './entities/data-key.entity';
 import { IntegrationEntity } from './entities/integration.entity';
 import { IntegrationEventEntity } from './entities/integration-event.entity';
 import { RefreshAttemptEntity } from './entities/refresh-attempt.entity';
+import { AuditLogEntity } from './entities/audit-log.entity';
 import { InitialSchema1732280000000 } from './migrations/1732280000000-initial-schema';
 import { RefreshEngine1732290000000 } from './migrations/1732290000000-refresh-engine';
 import { AccessControl1732330000000 } from './migrations/1732330000000-access-control';
-import { ConnectionRevocation1732400000000 } from './migrations/1732400000000-connection-revocation';
+import { AuditTrail1732400000000 } from './migrations/1732400000000-audit-trail';
+import { ConnectionRevocation1732401000000 } from './migrations/1732401000000-connection-revocation';
 import { ConnectSessions1732410000000 } from './migrations/1732410000000-connect-sessions';
 import { ReauthDue1732420000000 } from './migrations/1732420000000-reauth-due';
 import { ConnectSessionEntity } from './entities/connect-session.entity';
@@ -24,13 +26,15 @@ export const ENTITIES = [
   ConnectionEventEntity,
   RefreshAttemptEntity,
   IntegrationEventEntity,
+  AuditLogEntity,
   ConnectSessionEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1732280000000,
   RefreshEngine1732290000000,
   AccessControl1732330000000,
-  ConnectionRevocation1732400000000,
+  AuditTrail1732400000000,
+  ConnectionRevocation1732401000000,
   ConnectSessions1732410000000,
   ReauthDue1732420000000,
 ];

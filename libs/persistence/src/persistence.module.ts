@@ -11,6 +11,7 @@ import { IntegrationsRepository } from './repositories/integrations.repository';
 import { RefreshAttemptsRepository } from './repositories/refresh-attempts.repository';
 import { RefreshScheduleRepository } from './repositories/refresh-schedule.repository';
 import { RefreshRepository } from './repositories/refresh.repository';
+import { AuditRepository } from './repositories/audit.repository';
 
 export const REPOSITORIES = [
   IntegrationsRepository,
@@ -24,6 +25,7 @@ export const REPOSITORIES = [
   RefreshScheduleRepository,
   ConnectSessionsRepository,
   ReauthDueRepository,
+  AuditRepository,
 ] as const;
 
 /** The database (persistence's own pg pool, closed at shutdown) and the repositories over it. */

@@ -5,6 +5,7 @@ import { CreateApiKeyDto, presentApiKey } from '../dto/api-key.dto';
 import { PageQueryDto } from '../dto/connection.dto';
 import { RequireScope } from '@vault/core';
 import { UuidPipe } from '../http/uuid.pipe';
+import { Audited } from '../http/audit.interceptor';
 
 /** Key management: a platform `admin` key only (a tenant key never holds `admin`, see hasScope). */
 @ApiTags('api-keys')
@@ -16,6 +17,7 @@ export class ApiKeysController {
   /** The key is in this answer only; it is stored hashed. */
   @Post()
   @RequireScope('admin')
+  @Audited('api_key.created', (_, r) => ({ target: r?.id }))
   async create(@Body() body: CreateApiKeyDto) {
     const { key, record } = await this.apiKeys.create({
       name: body.name,
@@ -35,6 +37,7 @@ export class ApiKeysController {
   @Delete(':id')
   @HttpCode(204)
   @RequireScope('admin')
+  @Audited('api_key.revoked', (p) => ({ target: p.id }))
   async revoke(@Param('id', UuidPipe) id: string): Promise<void> {
     await this.apiKeys.revoke(id);
   }

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ConnectSessionsService, Public, RequireScope, type Principal } from '@vault/core';
 import type { FastifyReply } from 'fastify';
 import { StartConnectSessionDto, toStartConnectSession } from '../dto/connect-session.dto';
+import { Audited } from '../http/audit.interceptor';
 import { Caller } from '../http/principal.decorator';
 
 /** Connect sessions: the vault runs the OAuth authorization-code flow (PKCE) for the platform. */
@@ -14,6 +15,7 @@ export class ConnectController {
   @Post('connect-sessions')
   @ApiBearerAuth()
   @RequireScope('connections:write')
+  @Audited('connect_session.started', (_, r) => ({ target: r?.id }))
   async start(@Caller() caller: Principal, @Body() body: StartConnectSessionDto) {
     const s = await this.sessions.start(caller, toStartConnectSession(body));
     return { id: s.id, authorize_url: s.authorizeUrl, expires_at: s.expiresAt.toISOString() };

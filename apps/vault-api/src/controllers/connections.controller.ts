@@ -13,6 +13,7 @@ import {
 import { RequireScope } from '@vault/core';
 import { Caller } from '../http/principal.decorator';
 import { UuidPipe } from '../http/uuid.pipe';
+import { Audited } from '../http/audit.interceptor';
 
 @ApiTags('connections')
 @ApiBearerAuth()
@@ -25,6 +26,7 @@ export class ConnectionsController {
 
   @Post()
   @RequireScope('connections:write')
+  @Audited('connection.imported', (_, r) => ({ connectionId: r?.id }))
   async import(@Caller() caller: Principal, @Body() body: ImportConnectionDto) {
     return presentConnection(await this.connections.importGrant(caller, toImport(body)));
   }
@@ -66,6 +68,7 @@ export class ConnectionsController {
   @Post(':id/refresh')
   @HttpCode(200)
   @RequireScope('connections:write')
+  @Audited('connection.refresh_forced', (p) => ({ connectionId: p.id }))
   async refresh(@Caller() caller: Principal, @Param('id', UuidPipe) id: string) {
     await this.connections.get(caller, id);
     const r = await this.refresher.refresh(id, 'forced');
@@ -82,6 +85,7 @@ export class ConnectionsController {
 
   @Put(':id/grant')
   @RequireScope('connections:write')
+  @Audited('connection.grant_replaced', (p) => ({ connectionId: p.id }))
   async replaceGrant(@Caller() caller: Principal, @Param('id', UuidPipe) id: string, @Body() body: GrantDto) {
     return presentConnection(await this.connections.replaceGrant(caller, id, toGrant(body)));
   }
@@ -90,6 +94,7 @@ export class ConnectionsController {
   @Post(':id/revoke')
   @HttpCode(200)
   @RequireScope('connections:write')
+  @Audited('connection.revoked', (p) => ({ connectionId: p.id }))
   async revoke(@Caller() caller: Principal, @Param('id', UuidPipe) id: string) {
     const { connection, providerRevocation } = await this.connections.revoke(caller, id);
     return { ...presentConnection(connection), provider_revocation: providerRevocation };
@@ -97,6 +102,7 @@ export class ConnectionsController {
 
   @Delete(':id')
   @RequireScope('connections:write')
+  @Audited('connection.deleted', (p) => ({ connectionId: p.id }))
   async delete(@Caller() caller: Principal, @Param('id', UuidPipe) id: string) {
     const { providerRevocation } = await this.connections.delete(caller, id);
     return { id, deleted: true, provider_revocation: providerRevocation };

@@ -12,6 +12,7 @@ import {
 import { PageQueryDto } from '../dto/connection.dto';
 import { RequireScope } from '@vault/core';
 import { Caller } from '../http/principal.decorator';
+import { Audited } from '../http/audit.interceptor';
 
 @ApiTags('integrations')
 @ApiBearerAuth()
@@ -21,6 +22,7 @@ export class IntegrationsController {
 
   @Post()
   @RequireScope('integrations:write')
+  @Audited('integration.created', (_, r) => ({ target: r?.key }))
   async create(@Caller() caller: Principal, @Body() body: CreateIntegrationDto) {
     return presentIntegration(await this.integrations.create(toCreateIntegration(body), caller.keyId));
   }
@@ -48,6 +50,7 @@ export class IntegrationsController {
 
   @Patch(':key')
   @RequireScope('integrations:write')
+  @Audited('integration.updated', (p) => ({ target: p.key }))
   async update(@Caller() caller: Principal, @Param('key') key: string, @Body() body: UpdateIntegrationDto) {
     return presentIntegration(await this.integrations.update(key, toUpdateIntegration(body), caller.keyId));
   }
@@ -55,6 +58,7 @@ export class IntegrationsController {
   @Delete(':key')
   @HttpCode(204)
   @RequireScope('integrations:write')
+  @Audited('integration.deleted', (p) => ({ target: p.key }))
   async delete(@Caller() caller: Principal, @Param('key') key: string): Promise<void> {
     await this.integrations.delete(key, caller.keyId);
   }

@@ -9,7 +9,7 @@ import {
   Query,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { MetricsService, TokenService, VaultError, type Principal } from '@vault/core';
+import { AuditTrail, MetricsService, TokenService, VaultError, type Principal } from '@vault/core';
 import { RequireScope } from '@vault/core';
 import { Caller } from '../http/principal.decorator';
 import { UuidPipe } from '../http/uuid.pipe';
@@ -34,6 +34,7 @@ export class TokenController {
   constructor(
     @Inject(TokenService) private readonly tokens: TokenService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(AuditTrail) private readonly audit: AuditTrail,
   ) {
     this.successes = metrics.tokenRequests.labels({ outcome: 'success' });
   }
@@ -58,6 +59,8 @@ export class TokenController {
     try {
       const t = await this.tokens.getToken(caller, id, minTtl);
       this.successes.inc();
+      // Aggregated in memory, written in batches: no I/O here.
+      this.audit.tokenRead(caller.keyId, t.connectionId);
       return {
         connection_id: t.connectionId,
         access_token: t.accessToken,

@@ -106,6 +106,12 @@ const envShape = z.object({
   REFRESH_JOB_BATCH_SIZE: positiveInt.default(20),
   /** Extension: `refreshed` events and finished refresh attempts older than this are deleted by the worker. */
   HISTORY_RETENTION_DAYS: positiveInt.default(30),
+  /** Extension: audit rows older than this are deleted by the worker (with the history, hourly). */
+  AUDIT_RETENTION_DAYS: positiveInt.default(90),
+  /** Extension: how often the audit trail's buffer (aggregated token reads, actions) is written. */
+  AUDIT_FLUSH_INTERVAL_MS: positiveInt.default(5000),
+  /** Extension: audit records buffered at most between flushes; beyond it they are dropped and counted. */
+  AUDIT_BUFFER_MAX_ENTRIES: positiveInt.default(100_000),
   /** Extension: refresh cadence for connections whose provider gives no expiry and has no catalogue default. */
   DEFAULT_REFRESH_INTERVAL_SECONDS: positiveInt.default(3600),
   /**

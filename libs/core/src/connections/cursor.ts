@@ -28,3 +28,11 @@ export function decodeCursor(raw: string): ListCursor {
   }
   throw VaultError.validation('cursor', 'is not a cursor this API returned');
 }
+
+/** A cursor that is a bigserial id (newest-first lists of events and audit rows); null for the first page. */
+export function decodeIdCursor(raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  if (!/^[1-9][0-9]{0,18}$/.test(raw))
+    throw VaultError.validation('cursor', 'is not a cursor this API returned');
+  return raw;
+}

@@ -84,6 +84,13 @@ export class MetricsService implements CryptoMetrics {
     registers: [this.registry],
   });
 
+  /** Audit records (aggregated reads or actions) dropped because the bounded buffer was full. */
+  readonly auditRowsDropped = new Counter({
+    name: 'vault_audit_rows_dropped_total',
+    help: 'Audit rows dropped because the in-memory buffer was full or could not be written at shutdown.',
+    registers: [this.registry],
+  });
+
   constructor(processName: string) {
     this.registry.setDefaultLabels({ process: processName });
     collectDefaultMetrics({ register: this.registry });

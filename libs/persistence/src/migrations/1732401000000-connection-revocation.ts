@@ -4,8 +4,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Revocation without deletion: a revoked connection keeps its row and history but no secret, so its refresh
  * token column may be empty, and only for a revoked connection.
  */
-export class ConnectionRevocation1732400000000 implements MigrationInterface {
-  name = 'ConnectionRevocation1732400000000';
+export class ConnectionRevocation1732401000000 implements MigrationInterface {
+  name = 'ConnectionRevocation1732401000000';
 
   public async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE connections ALTER COLUMN refresh_token_sealed DROP NOT NULL`);
