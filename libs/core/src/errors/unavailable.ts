@@ -1,3 +1,4 @@
+import { CryptoError } from '@vault/crypto';
 import { DatabaseUnavailable } from '@vault/persistence';
 import { VaultError } from './vault-error';
 
@@ -12,10 +13,11 @@ export function unavailable(what: string, retryAfterSeconds = UNAVAILABLE_RETRY_
 }
 
 /**
- * The answer for an error that means a dependency is down (PostgreSQL unreachable…), or null when `err` is
+ * The answer for an error that means a dependency is down (PostgreSQL or the KMS unreachable…), or null when `err` is
  * not one. The HTTP layer uses it so that it needs to know neither persistence nor its errors.
  */
 export function dependencyOutage(err: unknown): VaultError | null {
   if (err instanceof DatabaseUnavailable) return unavailable('the database');
+  if (err instanceof CryptoError && err.code === 'kms_unavailable') return unavailable('the key service');
   return null;
 }

@@ -57,6 +57,15 @@ export class RedisLocks {
     await pipeline.exec();
   }
 
+  /** Sets each lock's own TTL from now, in one pipeline; answers the locks that were no longer ours. */
+  async extendMany(locks: { lock: HeldLock; ttlMs: number }[]): Promise<HeldLock[]> {
+    if (locks.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const { lock, ttlMs } of locks) pipeline.eval(EXTEND, 1, lock.key, lock.owner, String(ttlMs));
+    const answers = (await pipeline.exec()) ?? [];
+    return locks.filter((_, i) => answers[i]?.[0] === null && answers[i]?.[1] !== 1).map((l) => l.lock);
+  }
+
   async isHeld(name: string): Promise<boolean> {
     return (await this.redis.exists(this.keyFor(name))) === 1;
   }

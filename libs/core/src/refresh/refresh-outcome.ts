@@ -64,10 +64,16 @@ export class RefreshOutcomes {
     this.random = p.random ?? Math.random;
   }
 
-  /** Seals the new tokens and computes the next due time: the write to apply and the report it gives. */
-  async success(call: PlannedCall, t: TokenSet): Promise<{ write: RefreshSuccess; report: RefreshReport }> {
+  /**
+   * Seals the new tokens and computes the next due time: the write to apply and the report it gives.
+   * `issuedAt` is when the provider answered (a write retried later must not stretch the token's life).
+   */
+  async success(
+    call: PlannedCall,
+    t: TokenSet,
+    issuedAt: number = this.now(),
+  ): Promise<{ write: RefreshSuccess; report: RefreshReport }> {
     const { row } = call;
-    const issuedAt = this.now();
     const ttl =
       t.expiresIn ??
       call.entry.defaultAccessTokenTtlSeconds ??
@@ -89,8 +95,8 @@ export class RefreshOutcomes {
         rotated && t.refreshToken
           ? await this.p.cipher.seal(t.refreshToken, aad.connection(row.id, 'refresh_token'))
           : null,
-      tokenType: normaliseTokenType(t.tokenType),
-      scopes: t.scopes,
+      tokenType: normaliseTokenType(storable(t.tokenType)),
+      scopes: t.scopes?.map(storable) ?? null,
       nextRefreshAt: nextRefreshAt(expiresAt, margin, new Date(issuedAt), this.random),
       refreshTokenExpiresAt: t.refreshTokenExpiresIn
         ? new Date(issuedAt + t.refreshTokenExpiresIn * 1000)
@@ -259,6 +265,11 @@ export class RefreshOutcomes {
       });
     }
   }
+}
+
+/** PostgreSQL text cannot hold NUL: a provider's stray NUL must not make the write of a rotated token fail. */
+function storable(text: string): string {
+  return text.replaceAll('\u0000', '');
 }
 
 /** `bearer` (RFC 6750 is case-insensitive) is answered as `Bearer`; Slack's `bot`/`user` stay as they are. */

@@ -137,7 +137,8 @@ const SUCCESS_SQL = `
     INSERT INTO connection_events (connection_id, tenant_id, type, detail)
     SELECT u.id, u.tenant_id, CASE WHEN u.id IN (SELECT id FROM c) THEN 'refreshed' ELSE 'refresh_race_lost' END,
            u.detail
-    FROM u)
+    -- A connection deleted meanwhile gets no event (its foreign key would fail the whole batch).
+    FROM u WHERE u.id IN (SELECT id FROM c) OR EXISTS (SELECT 1 FROM connections x WHERE x.id = u.id))
   SELECT id FROM c`;
 
 const FAILURE_SQL = `
