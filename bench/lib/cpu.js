@@ -64,7 +64,8 @@ function cpuWindow(pids) {
     machine: machineCpu(),
   };
   return {
-    stop() {
+    /** `known`: CPU seconds of processes that exited meanwhile, as they reported them (name -> seconds). */
+    stop(known = {}) {
       const machine = machineCpu();
       const pg = cpuByName('postgres');
       if (!machine || !before.machine || !pg || !before.pg) return null;
@@ -73,12 +74,13 @@ function cpuWindow(pids) {
       const seconds = {};
       for (const [k, pid] of Object.entries(pids)) {
         const now = procCpuSeconds(pid);
-        seconds[k] = now === null || before.procs[k] === null ? null : now - before.procs[k];
+        seconds[k] =
+          k in known ? known[k] : now === null || before.procs[k] === null ? null : now - before.procs[k];
       }
       let postgres = 0;
       for (const [pid, cpu] of pg) postgres += cpu - (before.pg.get(pid) || 0);
       const busy = machine.busy - before.machine.busy;
-      const known = Object.values(seconds).reduce((a, b) => a + (b || 0), 0) + postgres;
+      const accounted = Object.values(seconds).reduce((a, b) => a + (b || 0), 0) + postgres;
       return {
         seconds,
         postgres,
@@ -86,10 +88,25 @@ function cpuWindow(pids) {
         cores,
         machineBusyShare: busy / (wall * cores),
         /** Whatever else ran (other users' builds and tests): noise in the figures, in seconds. */
-        other: Math.max(0, busy - known),
+        other: Math.max(0, busy - accounted),
       };
     },
   };
 }
 
-module.exports = { procCpuSeconds, cpuByName, machineCpu, cpuWindow };
+/**
+ * The CPU seconds of the children a shell waited for (cutime + cstime of `/proc/<shell>/stat`): wrap a command
+ * as `sh -c '"$@"; s=$?; cat /proc/$$/stat >&2; exit $s' sh cmd args...` and pass its stderr here.
+ */
+function waitedChildrenCpu(statText) {
+  const line = statText
+    .trim()
+    .split('\n')
+    .filter((l) => / \(sh\) /.test(l))
+    .pop();
+  if (!line) return null;
+  const fields = line.slice(line.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / CLK_TCK;
+}
+
+module.exports = { waitedChildrenCpu, procCpuSeconds, cpuByName, machineCpu, cpuWindow };

@@ -73,6 +73,14 @@ function percentile(values, p) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
+/** Median (mean of the middle two for an even count); null for none. */
+function median(values) {
+  if (values.length === 0) return null;
+  const s = [...values].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 /** Times `fn` `n` times in a row; p50/p99/max in ms. */
 async function timeSamples(n, fn) {
   const ms = [];
@@ -85,4 +93,4 @@ async function timeSamples(n, fn) {
   return { n, p50: r(percentile(ms, 50)), p99: r(percentile(ms, 99)), max: r(Math.max(...ms)) };
 }
 
-module.exports = { promSum, counterSum, parseHistogram, percentile, timeSamples };
+module.exports = { promSum, counterSum, parseHistogram, percentile, median, timeSamples };
