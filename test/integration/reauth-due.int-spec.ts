@@ -4,6 +4,7 @@ import { ReauthDueRepository } from '@vault/persistence';
 import type { Queue } from 'bullmq';
 import { startTestApi, type TestApi } from '../utils/api';
 import { startOAuthServer, type OAuthServer } from '../utils/oauth-server';
+import { authorizeAsUser } from '../utils/oauth-user';
 import { createIntegration, oidcIntegration, peerIntegration } from '../utils/refresh-fixtures';
 
 /**
@@ -120,5 +121,42 @@ describe('re-consent due before the refresh token dies', () => {
     expect(await watch.check()).toBe(0);
     expect((await get(auth0.id)).reauth_due_at).toBeNull();
     expect(await gauge('auth0')).toBe(0);
+  });
+
+  it("records the provider's refresh_token_expires_in from a connect session's code exchange, and flags it", async () => {
+    const callback = 'http://127.0.0.1:9997/v1/oauth/callback';
+    const stating = await startOAuthServer({
+      interactive: { redirectUris: [callback] },
+      refreshTokenExpiresIn: 5 * 86_400, // five days
+    });
+    const other = await startTestApi({ PUBLIC_URL: 'http://127.0.0.1:9997' }); // REAUTH_WARNING_DAYS: 7
+    try {
+      await createIntegration(
+        other,
+        peerIntegration(stating, 'stating', 'oauth2', {
+          client_auth: 'client_secret_post',
+          authorize_url: `${stating.issuer}/auth`,
+          scopes: ['openid'],
+        }),
+      );
+      const session = await other.call('POST', '/v1/connect-sessions', {
+        integration: 'stating',
+        tenant_id: 'tenant-1',
+        return_url: 'http://127.0.0.1:5000/done',
+      });
+      const back = await authorizeAsUser(session.body.authorize_url as string);
+      const done = await other.call('GET', `/v1/oauth/callback${back.search}`, undefined, null);
+      const id = new URL(String(done.headers.location)).searchParams.get('connection_id') ?? '';
+      const conn = (await other.call('GET', `/v1/connections/${id}`)).body;
+      const death = Date.parse(conn.refresh_token_expires_at as string);
+      expect(Math.abs(death - (Date.now() + 5 * DAY_MS))).toBeLessThan(60_000);
+      expect(await other.app.get(ReauthDueWatch).check()).toBe(1);
+      expect((await other.call('GET', `/v1/connections/${id}`)).body.reauth_due_at).toBe(
+        conn.refresh_token_expires_at,
+      );
+    } finally {
+      await other.close();
+      await stating.close();
+    }
   });
 });

@@ -23,6 +23,8 @@ export interface OAuthServerOptions {
    * test/utils/oauth-user.ts), PKCE required, and these redirect URIs registered for the client.
    */
   interactive?: { redirectUris: string[] };
+  /** Adds `refresh_token_expires_in` to answers that carry a refresh token, as GitHub and Microsoft do. */
+  refreshTokenExpiresIn?: number;
 }
 
 export interface OAuthServer {
@@ -132,6 +134,10 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
     } finally {
       const params = (ctx as { oidc?: { params?: { grant_type?: unknown } } }).oidc?.params;
       if (params?.grant_type === 'refresh_token') tokenCalls++;
+    }
+    const answer = ctx.body as { refresh_token?: unknown } | undefined;
+    if (opts.refreshTokenExpiresIn !== undefined && typeof answer?.refresh_token === 'string') {
+      ctx.body = { ...answer, refresh_token_expires_in: opts.refreshTokenExpiresIn };
     }
     // A hang delays the answer of a request that was processed: a rotation the client never receives.
     if (fault) await applyFault(fault, ctx.req, ctx.res, hangs);
