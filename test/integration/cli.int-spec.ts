@@ -6,7 +6,7 @@ import { runVaultCli } from '../utils/processes';
 import { createIntegration, query, startInProcessApi } from '../utils/refresh-fixtures';
 
 /** The operator CLI run as a process, as an operator runs it, against a database of its own. */
-describe('operator CLI (migrate, create-api-key, rewrap-data-keys)', () => {
+describe('operator CLI (migrate, create-api-key, rewrap-data-keys, list-data-keys, retire-data-key)', () => {
   const name = `vault_test_cli_${randomBytes(4).toString('hex')}`;
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${name}`;
@@ -132,5 +132,36 @@ describe('operator CLI (migrate, create-api-key, rewrap-data-keys)', () => {
     } finally {
       await fresh.close();
     }
+  });
+
+  it('list-data-keys shows each key and its sealed values; retire-data-key retires it and queues the job', async () => {
+    const rotated = { ...env, LOCAL_KMS_KEY: keyB };
+    const listed = await runVaultCli(['list-data-keys'], rotated);
+    expect(listed.code).toBe(0);
+    const keys = listed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; sealed_values: number; retired_at: string | null });
+    const used = keys.find((k) => k.sealed_values > 0);
+    expect(used).toMatchObject({ retired_at: null });
+
+    const run = await runVaultCli(['retire-data-key', used?.id ?? ''], rotated);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      kind: 'retire_data_key',
+      state: 'queued',
+      data_key_id: used?.id,
+      remaining: used?.sealed_values,
+    });
+    const [row] = await query<{ retired: boolean }>(
+      env.DATABASE_URL,
+      'SELECT retired_at IS NOT NULL AS retired FROM data_keys WHERE id = $1',
+      [used?.id],
+    );
+    expect(row?.retired).toBe(true);
+
+    const bad = await runVaultCli(['retire-data-key', 'not-a-uuid'], rotated);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('id: must be a UUID');
   });
 });

@@ -6,6 +6,7 @@ import { ApiKeysController } from './controllers/api-keys.controller';
 import { ConnectController } from './controllers/connect.controller';
 import { ConnectionsController } from './controllers/connections.controller';
 import { IntegrationsController } from './controllers/integrations.controller';
+import { KeyRotationController } from './controllers/key-rotation.controller';
 import { OpsController } from './controllers/ops.controller';
 import { StatsController } from './controllers/stats.controller';
 import { AuditController } from './controllers/audit.controller';
@@ -31,6 +32,7 @@ export class ApiModule {
         ConnectionsController,
         ConnectController,
         ApiKeysController,
+        KeyRotationController,
         StatsController,
         AuditController,
         OpsController,

@@ -7,6 +7,7 @@ import {
   ApiKeysService,
   CoreModule,
   DataKeyRotation,
+  KeyRotationService,
   VaultError,
   generateApiKey,
   loadConfig,
@@ -14,10 +15,15 @@ import {
   runMigrations,
   type VaultConfig,
 } from '@vault/core';
+import { presentDataKey, presentKeyRotationJob } from './dto/key-rotation.dto';
 
 const USAGE = `usage:
   vault migrate
   vault rewrap-data-keys          (after rotating the KMS key: re-wraps every data key under the current one)
+  vault list-data-keys            (each data key, when it was retired, how many sealed values are under it)
+  vault retire-data-key ID [--wait]
+                                  (stops sealing under the key and starts the worker's job that re-seals what is
+                                   under it, then deletes it; --wait follows the job until it ends)
   vault create-api-key --name NAME --scopes scope1,scope2 [--tenant TENANT_ID]
   vault generate-api-key          (prints a new random key, e.g. for BOOTSTRAP_API_KEY; stores nothing)
 scopes: ${API_KEY_SCOPES.join(', ')} (a key with --tenant: only tokens:read, connections:read, connections:write)`;
@@ -64,6 +70,32 @@ async function main(argv: string[]): Promise<number> {
       const n = await withCore(config, (core) => core.get(DataKeyRotation).rewrapAll());
       console.log(`re-wrapped ${n} data key(s) under the current KMS key`);
       return 0;
+    }
+    case 'list-data-keys': {
+      const keys = await withCore(config, (core) => core.get(KeyRotationService).listDataKeys());
+      for (const k of keys) console.log(JSON.stringify(presentDataKey(k)));
+      return 0;
+    }
+    case 'retire-data-key': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        options: { wait: { type: 'boolean' } },
+        allowPositionals: true,
+      });
+      const [id] = positionals;
+      if (!id || positionals.length > 1) break;
+      return withCore(config, async (core) => {
+        const rotation = core.get(KeyRotationService);
+        let job = await rotation.retireDataKey(id);
+        console.log(JSON.stringify(presentKeyRotationJob(job)));
+        while (values.wait && (job.state === 'queued' || job.state === 'running')) {
+          await new Promise((r) => setTimeout(r, 1000));
+          job = await rotation.get(job.id);
+          console.error(`${job.state}: ${job.done} re-sealed, ${String(job.remaining)} remaining`);
+        }
+        if (values.wait) console.log(JSON.stringify(presentKeyRotationJob(job)));
+        return job.state === 'failed' ? 1 : 0;
+      });
     }
     case 'create-api-key': {
       const { values } = parseArgs({

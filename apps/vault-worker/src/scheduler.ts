@@ -4,6 +4,7 @@ import {
   ConnectSessionsService,
   ConnectionsGauge,
   HistoryRetention,
+  KeyRotationService,
   ReauthDueWatch,
   SweepService,
   VAULT_CONFIG,
@@ -13,11 +14,12 @@ import {
 const GAUGE_INTERVAL_MS = 15_000;
 const RETENTION_INTERVAL_MS = 3600_000;
 const REAUTH_DUE_INTERVAL_MS = 60_000;
+const KEY_RETIREMENT_INTERVAL_MS = 300_000;
 
 /**
  * The worker's timers (@nestjs/schedule), each run once at start and then on its interval: the due-work sweep,
- * the connections gauge, the refresh-token lifetime watch and history retention (with expired connect
- * sessions). The work itself is in core's services; a failed round is
+ * the connections gauge, the refresh-token lifetime watch, history retention (with expired connect sessions)
+ * and the resumption of data key retirements. The work itself is in core's services; a failed round is
  * logged and the next one runs as planned.
  */
 @Injectable()
@@ -31,6 +33,7 @@ export class WorkerScheduler implements OnApplicationBootstrap {
     @Inject(HistoryRetention) private readonly retention: HistoryRetention,
     @Inject(ConnectSessionsService) private readonly sessions: ConnectSessionsService,
     @Inject(ReauthDueWatch) private readonly reauthDue: ReauthDueWatch,
+    @Inject(KeyRotationService) private readonly keyRotation: KeyRotationService,
     @Inject(VAULT_CONFIG) private readonly config: VaultConfig,
   ) {}
 
@@ -49,6 +52,10 @@ export class WorkerScheduler implements OnApplicationBootstrap {
       if (n > 0) this.logger.log({ deleted: n }, 'pruned routine refresh history');
       const s = await this.sessions.pruneExpired();
       if (s > 0) this.logger.log({ deleted: s }, 'pruned expired connect sessions');
+    });
+    // A retired data key still present is a retirement to finish, whatever became of its job.
+    this.every('key-retirement', 'key retirement resume', KEY_RETIREMENT_INTERVAL_MS, async () => {
+      await this.keyRotation.resumePending();
     });
   }
 

@@ -3,6 +3,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { CoreModule, loggerParams, type VaultConfig } from '@vault/core';
 import { LoggerModule } from 'nestjs-pino';
 import { WorkerOpsController } from './ops.controller';
+import { KeyRotationProcessor } from './processors/key-rotation.processor';
 import { RefreshProcessor } from './processors/refresh.processor';
 import { WebhookProcessor } from './processors/webhook.processor';
 import { WorkerScheduler } from './scheduler';
@@ -19,7 +20,7 @@ export class WorkerModule {
         ScheduleModule.forRoot(),
       ],
       controllers: [WorkerOpsController],
-      providers: [RefreshProcessor, WebhookProcessor, WorkerScheduler],
+      providers: [RefreshProcessor, WebhookProcessor, KeyRotationProcessor, WorkerScheduler],
     };
   }
 }

@@ -26,6 +26,7 @@ import {
   RefreshAttemptsRepository,
   RefreshRepository,
   RefreshScheduleRepository,
+  SealedValuesRepository,
 } from '@vault/persistence';
 import {
   ProviderRegistry,
@@ -42,7 +43,9 @@ import { ConnectionsService } from './connections/connections.service';
 import { ReauthDueWatch } from './connections/reauth-due';
 import { StatsService } from './connections/stats.service';
 import { createKmsDriver } from './crypto/kms.factory';
+import { DataKeyRetirement } from './crypto/data-key-retirement';
 import { DataKeyRotation } from './crypto/data-key-rotation';
+import { KeyRotationService } from './crypto/key-rotation.service';
 import { HealthService } from './health/health.service';
 import { ReadinessChecks } from './health/readiness';
 import { HistoryRetention } from './history/history-retention';
@@ -51,7 +54,13 @@ import { IntegrationsService } from './integrations/integrations.service';
 import { MetricsService } from './metrics/metrics.service';
 import { RedisService } from './redis/redis.service';
 import { ON_DEMAND_REFRESHER, TokenService, type OnDemandRefresher } from './tokens/token.service';
-import { REFRESH_QUEUE, WEBHOOK_QUEUE, bullConnection } from './jobs/queues';
+import {
+  KEY_ROTATION_QUEUE,
+  REFRESH_QUEUE,
+  WEBHOOK_QUEUE,
+  bullConnection,
+  type KeyRotationJob,
+} from './jobs/queues';
 import { RefreshService } from './refresh/refresh.service';
 import { SweepService, type RefreshJobSink } from './refresh/sweep.service';
 import { WebhookNotifier } from './webhooks/webhook-notifier';
@@ -96,7 +105,11 @@ class RedisCloser implements OnApplicationShutdown {
 export class CoreModule {
   static forRoot(options: { config: VaultConfig; processName: string }): DynamicModule {
     const { config } = options;
-    const queues = BullModule.registerQueue({ name: REFRESH_QUEUE }, { name: WEBHOOK_QUEUE });
+    const queues = BullModule.registerQueue(
+      { name: REFRESH_QUEUE },
+      { name: WEBHOOK_QUEUE },
+      { name: KEY_ROTATION_QUEUE },
+    );
     const bullRedis = bullConnection(config.REDIS_URL);
     return {
       module: CoreModule,
@@ -343,8 +356,36 @@ export class CoreModule {
         },
         {
           provide: DataKeyRotation,
-          useFactory: (cipher: EnvelopeCipher) => new DataKeyRotation(cipher),
-          inject: [EnvelopeCipher],
+          useFactory: (cipher: EnvelopeCipher, keys: DataKeysRepository) => new DataKeyRotation(cipher, keys),
+          inject: [EnvelopeCipher, DataKeysRepository],
+        },
+        {
+          provide: DataKeyRetirement,
+          useFactory: (cipher: EnvelopeCipher, keys: DataKeysRepository, sealed: SealedValuesRepository) =>
+            new DataKeyRetirement(cipher, keys, sealed, {
+              batchSize: config.KEY_ROTATION_BATCH_SIZE,
+              // Every process re-checks its sealing key at least this often, and writes what it sealed just
+              // after sealing it; 5 s on top is a wide margin for that write.
+              graceMs: cipher.activeKeyRecheckMs + 5_000,
+            }),
+          inject: [EnvelopeCipher, DataKeysRepository, SealedValuesRepository],
+        },
+        {
+          provide: KeyRotationService,
+          useFactory: (
+            queue: Queue<KeyRotationJob>,
+            keys: DataKeysRepository,
+            sealed: SealedValuesRepository,
+            retirement: DataKeyRetirement,
+            rewrap: DataKeyRotation,
+          ) => new KeyRotationService(queue, keys, sealed, retirement, rewrap),
+          inject: [
+            getQueueToken(KEY_ROTATION_QUEUE),
+            DataKeysRepository,
+            SealedValuesRepository,
+            DataKeyRetirement,
+            DataKeyRotation,
+          ],
         },
       ],
       exports: [
@@ -357,6 +398,7 @@ export class CoreModule {
         ConnectionsGauge,
         ReauthDueWatch,
         DataKeyRotation,
+        KeyRotationService,
         MetricsService,
         KMS_DRIVER,
         OUTBOUND_FETCH,

@@ -35,6 +35,8 @@ export * from './health/health.service';
 export * from './history/history-retention';
 export * from './metrics/connections-gauge';
 export * from './crypto/data-key-rotation';
+export * from './crypto/data-key-retirement';
+export * from './crypto/key-rotation.service';
 export * from './database/database-setup';
 export * from './audit/audit-trail';
 export * from './audit/audit.service';

@@ -253,6 +253,44 @@ describe('EnvelopeCipher', () => {
       expect(await afterRotation.open(s, aadOf(i + 1))).toBe(`v${i + 1}`);
   });
 
+  it('stops sealing under a key retired by another process within activeKeyRecheckMs', async () => {
+    const { cipher, store, advance } = setup({ activeKeyRecheckMs: 5_000 });
+    const first = cipher.dataKeyIdOf(await cipher.seal('a', aadOf(1)));
+    store.retire(first);
+    advance(4_000);
+    expect(cipher.dataKeyIdOf(await cipher.seal('b', aadOf(2)))).toBe(first); // not re-checked yet
+    advance(1_000);
+    const next = cipher.dataKeyIdOf(await cipher.seal('c', aadOf(3)));
+    expect(next).not.toBe(first);
+    expect(cipher.dataKeyIdOf(await cipher.seal('d', aadOf(4)))).toBe(next);
+    expect(await cipher.open(await cipher.seal('e', aadOf(5)), aadOf(5))).toBe('e');
+  });
+
+  it('keeps its key and its use count when the re-check finds it still current', async () => {
+    const { cipher, store, advance } = setup({ activeKeyRecheckMs: 1_000, dataKeyMaxUses: 3 });
+    const first = cipher.dataKeyIdOf(await cipher.seal('a', aadOf(1)));
+    advance(2_000);
+    expect(cipher.dataKeyIdOf(await cipher.seal('b', aadOf(2)))).toBe(first);
+    expect(cipher.dataKeyIdOf(await cipher.seal('c', aadOf(3)))).toBe(first);
+    expect(cipher.dataKeyIdOf(await cipher.seal('d', aadOf(4)))).not.toBe(first); // 3 uses, not reset
+    expect(store.size).toBe(2);
+  });
+
+  it('stopSealingWith drops the key at once in this process; it still opens', async () => {
+    const { cipher, store } = setup();
+    const sealed = await cipher.seal('a', aadOf(1));
+    const first = cipher.dataKeyIdOf(sealed);
+    store.retire(first);
+    cipher.stopSealingWith(first);
+    expect(cipher.dataKeyIdOf(await cipher.seal('b', aadOf(2)))).not.toBe(first);
+    expect(await cipher.open(sealed, aadOf(1))).toBe('a');
+  });
+
+  it('names the KMS key that new wraps go under', async () => {
+    const { cipher } = setup();
+    expect(await cipher.currentKmsKeyId()).toBe('master-v1');
+  });
+
   it('does not cache a failed key creation: the next seal retries', async () => {
     const { kms, cipher, store } = setup();
     const spy = jest

@@ -13,9 +13,10 @@ import { RefreshEngine1732290000000 } from './migrations/1732290000000-refresh-e
 import { AccessControl1732330000000 } from './migrations/1732330000000-access-control';
 import { AuditTrail1732400000000 } from './migrations/1732400000000-audit-trail';
 import { ConnectionRevocation1732401000000 } from './migrations/1732401000000-connection-revocation';
-import { ConnectSessions1732410000000 } from './migrations/1732410000000-connect-sessions';
+import { ConnectSessions1732411000000 } from './migrations/1732411000000-connect-sessions';
 import { ReauthDue1732420000000 } from './migrations/1732420000000-reauth-due';
 import { ConnectSessionEntity } from './entities/connect-session.entity';
+import { KeyRotation1732410000000 } from './migrations/1732410000000-key-rotation';
 
 /** Entities and migrations are listed as classes so the same options work under tsc, swc and jest. */
 export const ENTITIES = [
@@ -35,8 +36,9 @@ export const MIGRATIONS = [
   AccessControl1732330000000,
   AuditTrail1732400000000,
   ConnectionRevocation1732401000000,
-  ConnectSessions1732410000000,
   ReauthDue1732420000000,
+  KeyRotation1732410000000,
+  ConnectSessions1732411000000,
 ];
 
 /** Arbitrary constant shared by every process of the vault: the key of the migration advisory lock. */

@@ -19,6 +19,7 @@ export * from './entities/connect-session.entity';
 export * from './repositories/api-keys.repository';
 export * from './repositories/events.repository';
 export * from './repositories/data-keys.repository';
+export * from './repositories/sealed-values.repository';
 export * from './repositories/refresh.repository';
 export * from './repositories/refresh-attempts.repository';
 export * from './repositories/refresh-schedule.repository';

@@ -12,6 +12,7 @@ import { RefreshAttemptsRepository } from './repositories/refresh-attempts.repos
 import { RefreshScheduleRepository } from './repositories/refresh-schedule.repository';
 import { RefreshRepository } from './repositories/refresh.repository';
 import { AuditRepository } from './repositories/audit.repository';
+import { SealedValuesRepository } from './repositories/sealed-values.repository';
 
 export const REPOSITORIES = [
   IntegrationsRepository,
@@ -26,6 +27,7 @@ export const REPOSITORIES = [
   ConnectSessionsRepository,
   ReauthDueRepository,
   AuditRepository,
+  SealedValuesRepository,
 ] as const;
 
 /** The database (persistence's own pg pool, closed at shutdown) and the repositories over it. */

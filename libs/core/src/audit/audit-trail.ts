@@ -12,7 +12,9 @@ export type AuditAction =
   | 'connection.refresh_forced'
   | 'connection.revoked'
   | 'connection.deleted'
-  | 'connect_session.started';
+  | 'connect_session.started'
+  | 'data_key.retired'
+  | 'data_keys.rewrap_started';
 
 export const TOKEN_READ = 'token.read';
 

@@ -86,6 +86,8 @@ const envShape = z.object({
   DATA_KEY_MAX_AGE_SECONDS: positiveInt.default(7 * 24 * 3600),
   /** Extension: a data key seals at most this many records per process. */
   DATA_KEY_MAX_USES: positiveInt.default(1_000_000),
+  /** Extension: values re-sealed per statement while a retired data key's job runs (smaller: gentler on the DB). */
+  KEY_ROTATION_BATCH_SIZE: positiveInt.default(200),
   /** Extension: the provider call's timeout unless an integration sets its own. */
   PROVIDER_TIMEOUT_MS: positiveInt.default(30_000),
   /** Extension: first wait after a transient refresh failure; doubles per failure. */

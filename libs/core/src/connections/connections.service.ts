@@ -104,8 +104,8 @@ export class ConnectionsService {
           { integration: input.integration, tenant_id: input.tenantId, external_id: input.externalId },
         );
       }
-      // The integration was deleted between our read and the insert.
-      if (err instanceof ForeignKeyViolation)
+      // The integration was deleted between our read and the insert (not a sealed value's data key: *_key_id_fk).
+      if (err instanceof ForeignKeyViolation && !err.constraint?.endsWith('_key_id_fk'))
         throw VaultError.validation('integration', 'no integration has this key');
       throw err;
     }

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 /** BullMQ queues and their payloads. Payloads carry IDs only, never a secret: failed jobs stay in Redis. */
 export const REFRESH_QUEUE = 'refresh';
 export const WEBHOOK_QUEUE = 'webhooks';
+export const KEY_ROTATION_QUEUE = 'key-rotation';
 
 /**
  * Connections due within about a second of each other, refreshed by one job: BullMQ's own bookkeeping costs
@@ -23,6 +24,9 @@ export interface WebhookJob {
   occurredAt: string;
   data: Record<string, string>;
 }
+
+/** A key rotation job: retiring one data key (re-seal, then delete), or re-wrapping every data key. */
+export type KeyRotationJob = { kind: 'retire_data_key'; dataKeyId: string } | { kind: 'rewrap_data_keys' };
 
 /**
  * BullMQ's own ioredis connection: ioredis reads REDIS_URL (user, password, db, `rediss:`), BullMQ needs

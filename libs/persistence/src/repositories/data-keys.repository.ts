@@ -32,6 +32,40 @@ export class DataKeysRepository implements DataKeyStore {
     return (await this.db.query(`SELECT ${COLUMNS} FROM data_keys ORDER BY created_at`)).map(toRecord);
   }
 
+  /** Marks a key retired (no process seals under it any more); keeps the first retirement time. */
+  async retire(id: string): Promise<DataKeyRecord | null> {
+    const [r] = await this.db.query(
+      `UPDATE data_keys SET retired_at = coalesce(retired_at, now()) WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id],
+    );
+    return r ? toRecord(r) : null;
+  }
+
+  /**
+   * Deletes a key. Throws ForeignKeyViolation while a value is still sealed under it (the key-ID columns'
+   * foreign keys): a key is never deleted from under a secret. Returns false if it was already gone.
+   */
+  async delete(id: string): Promise<boolean> {
+    return (await this.db.execute(`DELETE FROM data_keys WHERE id = $1`, [id])) > 0;
+  }
+
+  /** Up to `limit` keys not wrapped under `kmsKeyId` (what a re-wrap after a KMS key rotation still has to do). */
+  async listWrappedOtherThan(kmsKeyId: string, limit: number): Promise<DataKeyRecord[]> {
+    const rows = await this.db.query(
+      `SELECT ${COLUMNS} FROM data_keys WHERE kms_key_id <> $1 ORDER BY created_at, id LIMIT $2`,
+      [kmsKeyId, limit],
+    );
+    return rows.map(toRecord);
+  }
+
+  async countWrappedOtherThan(kmsKeyId: string): Promise<number> {
+    const [r] = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM data_keys WHERE kms_key_id <> $1`,
+      [kmsKeyId],
+    );
+    return r?.n ?? 0;
+  }
+
   async updateWrapping(id: string, kmsKeyId: string, wrappedKey: Buffer): Promise<void> {
     await this.db.execute(`UPDATE data_keys SET kms_key_id = $2, wrapped_key = $3 WHERE id = $1`, [
       id,

@@ -1,7 +1,10 @@
 import type { Database, Queryable, Row } from '../database/database';
 import type { IntegrationEntity, IntegrationStatus } from '../entities/integration.entity';
 
-export type NewIntegration = Omit<IntegrationEntity, 'createdAt' | 'updatedAt' | 'status' | 'statusReason'>;
+export type NewIntegration = Omit<
+  IntegrationEntity,
+  'createdAt' | 'updatedAt' | 'status' | 'statusReason' | 'clientSecretKeyId' | 'previousClientSecretKeyId'
+>;
 export type IntegrationWithSecret = IntegrationEntity & { clientSecretSealed: Buffer };
 /** An integration as listed: `created_at` also at full (microsecond) precision, for keyset cursors. */
 export type IntegrationListed = IntegrationEntity & { cursorAt: string };
@@ -18,6 +21,8 @@ const COLUMNS = `id, key, provider, client_id, token_url, authorize_url, revoke_
 const PATCHABLE: Record<keyof IntegrationPatch, string> = {
   clientId: 'client_id',
   clientSecretSealed: 'client_secret_sealed',
+  previousClientSecretSealed: 'previous_client_secret_sealed',
+  previousSecretValidUntil: 'previous_secret_valid_until',
   tokenUrl: 'token_url',
   authorizeUrl: 'authorize_url',
   revokeUrl: 'revoke_url',
