@@ -36,9 +36,9 @@ export const MIGRATIONS = [
   AccessControl1732330000000,
   AuditTrail1732400000000,
   ConnectionRevocation1732401000000,
-  ReauthDue1732420000000,
   KeyRotation1732410000000,
   ConnectSessions1732411000000,
+  ReauthDue1732420000000,
 ];
 
 /** Arbitrary constant shared by every process of the vault: the key of the migration advisory lock. */
