@@ -41,12 +41,11 @@
  */
 const crypto = require('node:crypto');
 const os = require('node:os');
-const path = require('node:path');
 const { Client } = require('pg');
 const { Redis } = require('ioredis');
 const lib = require('./lib/run');
 const { REDIS_URL, run, log, intEnv, sleep, round3 } = lib;
-const { startChild, stopChild, startVault, generateApiKey } = require('./lib/processes');
+const { stopChild, startVault, startTokenServer, generateApiKey } = require('./lib/processes');
 const { procCpuSeconds, machineCpu } = require('./lib/cpu');
 const { parseHistogram, counterSum } = require('./lib/metrics');
 const { profilePath, startProfile, stopProfile, summarizeProfile, printProfile } = require('./lib/profile');
@@ -73,21 +72,6 @@ const cfg = {
 };
 
 const TARGETS = { minRefreshesPerSecond: 500, maxLagP99Seconds: 5, callsPerConnection: 1 };
-
-async function startTokenServer() {
-  const proc = startChild('token-server', [path.join(__dirname, 'instant-token-server.js')], {});
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const m = /\{"port":(\d+)\}/.exec(proc.out);
-    if (m) {
-      proc.url = `http://127.0.0.1:${m[1]}`;
-      return proc;
-    }
-    if (proc.child.exitCode !== null) throw new Error(`token server exited at start:\n${proc.out}`);
-    if (Date.now() > deadline) throw new Error(`token server did not start:\n${proc.out}`);
-    await sleep(20);
-  }
-}
 
 async function redisCommandsProcessed() {
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });

@@ -115,6 +115,24 @@ async function startVault(kind, env, { fromDist = false, profile = false, logLev
   return proc;
 }
 
+/**
+ * bench/instant-token-server.js in its own process: an OAuth token endpoint that answers at once and records
+ * every refresh token presented. Returns the child with `url`.
+ */
+async function startTokenServer() {
+  const proc = startChild('token-server', [path.join(ROOT, 'bench/instant-token-server.js')], {});
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const m = /\{"port":(\d+)\}/.exec(proc.out);
+    if (m) {
+      proc.url = `http://127.0.0.1:${m[1]}`;
+      return proc;
+    }
+    if (!isRunning(proc) || Date.now() > deadline) throw childFailure(proc);
+    await sleep(20);
+  }
+}
+
 /** A fresh API key from the vault's CLI (the bootstrap key of a benchmark run). */
 function generateApiKey() {
   const res = spawnSync(process.execPath, [...REGISTER_TS, 'apps/vault-api/src/cli.ts', 'generate-api-key'], {
@@ -201,6 +219,7 @@ module.exports = {
   childFailure,
   waitReady,
   startVault,
+  startTokenServer,
   generateApiKey,
   ensureBuild,
   apiCall,

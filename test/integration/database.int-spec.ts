@@ -81,7 +81,7 @@ describe('Database', () => {
     expect(dup).toBeInstanceOf(UniqueViolation);
     expect(dup).toMatchObject({ constraint: 'integrations_key_uq', table: 'integrations' });
 
-    const orphan = await new ConnectionsRepository(db)
+    const orphan = await new ConnectionsRepository(db, { connectionsChanged: () => undefined })
       .insert({
         id: randomUUID(),
         integrationId: randomUUID(),
@@ -141,6 +141,43 @@ describe('Database', () => {
     // The pool has one connection: had a transaction kept it, this would wait forever.
     expect(await within(keys(), 30_000, 'read after failed transactions')).toEqual(['a', 'b']);
     expect(await within(db.query('SELECT 1 AS ok'), 30_000, 'query on the pool')).toEqual([{ ok: 1 }]);
+  });
+
+  it('runs afterCommit callbacks once the data is visible: after COMMIT in a transaction, never after ROLLBACK', async () => {
+    const seen: string[][] = [];
+    const insertThen = (tx: Parameters<Parameters<Database['transaction']>[0]>[0], key: string) =>
+      tx
+        .execute(
+          `INSERT INTO integrations (id, key, provider, client_id, client_secret_sealed, client_auth)
+           VALUES ($1, $2, 'oauth2', 'c', '\\x00', 'client_secret_post')`,
+          [randomUUID(), key],
+        )
+        .then(() =>
+          tx.afterCommit(() => {
+            // What another connection sees when the callback runs.
+            void keys().then((k) => seen.push([key, ...k]));
+          }),
+        );
+    await db.transaction(async (tx) => {
+      await insertThen(tx, 'committed');
+      expect(seen).toEqual([]);
+    });
+    await expect(
+      db.transaction(async (tx) => {
+        await insertThen(tx, 'rolled-back');
+        throw new Error('no');
+      }),
+    ).rejects.toThrow('no');
+    await insertThen(db, 'pooled');
+    await within(
+      (async () => {
+        while (seen.length < 2) await new Promise((r) => setTimeout(r, 10));
+      })(),
+      30_000,
+      'callbacks',
+    );
+    expect(seen.map((s) => s[0]).sort()).toEqual(['committed', 'pooled']);
+    expect(seen.find((s) => s[0] === 'committed')?.slice(1)).toContain('committed');
   });
 
   it('throws DatabaseUnavailable when the backend is terminated mid-transaction, and keeps nothing of it', async () => {

@@ -188,7 +188,7 @@ describe('data key retirement, online', () => {
     const id = created.body.id as string;
     const database = Database.connect({ url: db.url, poolSize: 1 });
     try {
-      const sealed = new SealedValuesRepository(database);
+      const sealed = new SealedValuesRepository(database, { connectionsChanged: () => undefined });
       const [key] = await keyOf(
         db.url,
         `SELECT access_token_key_id::text AS k FROM connections WHERE id = '${id}'`,

@@ -93,6 +93,20 @@ export async function startVaultProcess(
   };
 }
 
+/**
+ * Starts several processes at once. Every process that did start is pushed to `started` before a failure of
+ * another is thrown, so the caller's afterAll stops them all.
+ */
+export async function startVaultProcesses(
+  specs: { kind: keyof typeof ENTRY; env: Record<string, string> }[],
+  started: VaultProcess[],
+): Promise<VaultProcess[]> {
+  const results = await Promise.allSettled(specs.map((s) => startVaultProcess(s.kind, s.env)));
+  for (const r of results) if (r.status === 'fulfilled') started.push(r.value);
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<VaultProcess>).value);
+}
+
 export interface CliRun {
   code: number | null;
   stdout: string;

@@ -1,8 +1,10 @@
 import { connect, createServer, type Socket } from 'node:net';
+import { Transform } from 'node:stream';
 
 /**
  * A TCP proxy between the vault and a dependency (PostgreSQL, Redis…), to simulate an outage without touching
- * the shared server: `cut()` resets every open connection and every new one until `restore()`.
+ * the shared server: `cut()` resets every open connection and every new one until `restore()`; `drop()`
+ * silently discards what flows on open connections (a network that loses packets without closing anything).
  */
 export interface TcpProxy {
   readonly port: number;
@@ -10,7 +12,12 @@ export interface TcpProxy {
   url(target: string): string;
   /** Resets (RST) every open connection, both sides, and every connection made until `restore()`. */
   cut(): void;
-  /** Accepts and forwards connections again. */
+  /**
+   * Keeps every connection open but discards all bytes either way until `restore()`: neither side notices.
+   * Bytes lost mid-message can leave a protocol out of step, so `cut()` after it to start clean.
+   */
+  drop(): void;
+  /** Accepts and forwards connections (and their bytes) again. */
   restore(): void;
   /** Connections currently forwarded. */
   readonly openConnections: number;
@@ -20,6 +27,13 @@ export interface TcpProxy {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const pairs = new Set<{ client: Socket; upstream: Socket }>();
   let cut = false;
+  let dropping = false;
+  const gate = () =>
+    new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        done(null, dropping ? undefined : chunk);
+      },
+    });
 
   const server = createServer((client) => {
     client.on('error', () => undefined);
@@ -38,8 +52,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     };
     client.on('close', end);
     upstream.on('close', end);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    client.pipe(gate()).pipe(upstream);
+    upstream.pipe(gate()).pipe(client);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -64,8 +78,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       return u.toString();
     },
     cut: cutAll,
+    drop() {
+      dropping = true;
+    },
     restore() {
       cut = false;
+      dropping = false;
     },
     get openConnections() {
       return pairs.size;

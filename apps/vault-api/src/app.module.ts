@@ -23,7 +23,7 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         LoggerModule.forRoot(loggerParams(config, 'vault-api')),
-        CoreModule.forRoot({ config, processName: 'vault-api' }),
+        CoreModule.forRoot({ config, processName: 'vault-api', tokenCache: true }),
       ],
       // TokenController first: its static `:id/token` route must not be shadowed.
       controllers: [

@@ -53,7 +53,8 @@ import { ConnectionsGauge } from './metrics/connections-gauge';
 import { IntegrationsService } from './integrations/integrations.service';
 import { MetricsService } from './metrics/metrics.service';
 import { RedisService } from './redis/redis.service';
-import { ON_DEMAND_REFRESHER, TokenService, type OnDemandRefresher } from './tokens/token.service';
+import { TOKEN_EXPORTS, tokenProviders } from './tokens/token.providers';
+import { ON_DEMAND_REFRESHER, TokenService } from './tokens/token.service';
 import {
   KEY_ROTATION_QUEUE,
   REFRESH_QUEUE,
@@ -103,7 +104,8 @@ class RedisCloser implements OnApplicationShutdown {
  */
 @Module({})
 export class CoreModule {
-  static forRoot(options: { config: VaultConfig; processName: string }): DynamicModule {
+  /** `tokenCache`: this process serves tokens (the API): it keeps the token cache, live while subscribed. */
+  static forRoot(options: { config: VaultConfig; processName: string; tokenCache?: boolean }): DynamicModule {
     const { config } = options;
     const queues = BullModule.registerQueue(
       { name: REFRESH_QUEUE },
@@ -163,6 +165,7 @@ export class CoreModule {
         { provide: RedisService, useFactory: () => new RedisService(config.REDIS_URL, config.REDIS_PREFIX) },
         { provide: BULL_REDIS, useValue: bullRedis },
         RedisCloser,
+        ...tokenProviders(config, { tokenCache: options.tokenCache === true }),
         {
           provide: ReadinessChecks,
           useFactory: (db: Database, redis: RedisService, cipher: EnvelopeCipher) =>
@@ -290,12 +293,6 @@ export class CoreModule {
         },
         { provide: ON_DEMAND_REFRESHER, useExisting: RefreshService },
         {
-          provide: TokenService,
-          useFactory: (repo: ConnectionsRepository, cipher: EnvelopeCipher, refresher: OnDemandRefresher) =>
-            new TokenService(repo, cipher, refresher),
-          inject: [ConnectionsRepository, EnvelopeCipher, ON_DEMAND_REFRESHER],
-        },
-        {
           provide: StatsService,
           useFactory: (c: ConnectionsRepository, e: EventsRepository) => new StatsService(c, e),
           inject: [ConnectionsRepository, EventsRepository],
@@ -390,6 +387,7 @@ export class CoreModule {
       ],
       exports: [
         VAULT_CONFIG,
+        ...TOKEN_EXPORTS,
         HealthService,
         SweepService,
         HistoryRetention,

@@ -8,15 +8,17 @@ import { IntegrationEntity } from './entities/integration.entity';
 import { IntegrationEventEntity } from './entities/integration-event.entity';
 import { RefreshAttemptEntity } from './entities/refresh-attempt.entity';
 import { AuditLogEntity } from './entities/audit-log.entity';
+import { ConnectionCountEntity } from './entities/connection-count.entity';
 import { InitialSchema1732280000000 } from './migrations/1732280000000-initial-schema';
 import { RefreshEngine1732290000000 } from './migrations/1732290000000-refresh-engine';
 import { AccessControl1732330000000 } from './migrations/1732330000000-access-control';
 import { AuditTrail1732400000000 } from './migrations/1732400000000-audit-trail';
 import { ConnectionRevocation1732401000000 } from './migrations/1732401000000-connection-revocation';
 import { ConnectSessions1732411000000 } from './migrations/1732411000000-connect-sessions';
-import { ReauthDue1732420000000 } from './migrations/1732420000000-reauth-due';
+import { ReauthDue1732421000000 } from './migrations/1732421000000-reauth-due';
 import { ConnectSessionEntity } from './entities/connect-session.entity';
 import { KeyRotation1732410000000 } from './migrations/1732410000000-key-rotation';
+import { ConnectionCounts1732420000000 } from './migrations/1732420000000-connection-counts';
 
 /** Entities and migrations are listed as classes so the same options work under tsc, swc and jest. */
 export const ENTITIES = [
@@ -29,6 +31,7 @@ export const ENTITIES = [
   IntegrationEventEntity,
   AuditLogEntity,
   ConnectSessionEntity,
+  ConnectionCountEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1732280000000,
@@ -38,7 +41,8 @@ export const MIGRATIONS = [
   ConnectionRevocation1732401000000,
   KeyRotation1732410000000,
   ConnectSessions1732411000000,
-  ReauthDue1732420000000,
+  ConnectionCounts1732420000000,
+  ReauthDue1732421000000,
 ];
 
 /** Arbitrary constant shared by every process of the vault: the key of the migration advisory lock. */

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { Database, type DatabaseOptions } from './database/database';
 import { ApiKeysRepository } from './repositories/api-keys.repository';
+import { CONNECTION_CHANGES, type ConnectionChangeSink } from './repositories/connection-changes';
 import { ConnectionsRepository } from './repositories/connections.repository';
 import { ConnectSessionsRepository } from './repositories/connect-sessions.repository';
 import { ReauthDueRepository } from './repositories/reauth-due.repository';
@@ -17,18 +18,18 @@ import { SealedValuesRepository } from './repositories/sealed-values.repository'
 export const REPOSITORIES = [
   IntegrationsRepository,
   IntegrationEventsRepository,
-  ConnectionsRepository,
   ApiKeysRepository,
   EventsRepository,
   DataKeysRepository,
-  RefreshRepository,
   RefreshAttemptsRepository,
   RefreshScheduleRepository,
   ConnectSessionsRepository,
   ReauthDueRepository,
   AuditRepository,
-  SealedValuesRepository,
 ] as const;
+
+/** Repositories that write connections' token rows, built with the `ConnectionChangeSink`. */
+export const CONNECTION_WRITERS = [ConnectionsRepository, RefreshRepository, SealedValuesRepository] as const;
 
 /** The database (persistence's own pg pool, closed at shutdown) and the repositories over it. */
 @Module({})
@@ -44,8 +45,15 @@ export class PersistenceModule {
           useFactory: (db: Database) => new Repo(db),
           inject: [Database],
         })),
+        // The repositories that write a connection's token row announce it (connection-changes.ts); the sink
+        // is core's, provided by the module that imports this one.
+        ...CONNECTION_WRITERS.map((Repo) => ({
+          provide: Repo,
+          useFactory: (db: Database, changes: ConnectionChangeSink) => new Repo(db, changes),
+          inject: [Database, CONNECTION_CHANGES],
+        })),
       ],
-      exports: [Database, ...REPOSITORIES],
+      exports: [Database, ...REPOSITORIES, ...CONNECTION_WRITERS],
     };
   }
 }

@@ -7,7 +7,7 @@ import {
   type ApiKeyEntity,
   type ApiKeyScope,
 } from '@vault/persistence';
-import { decodeCursor, encodeCursor } from '../connections/cursor';
+import { decodeCursor, keysetCursorOf, pageOf } from '../connections/cursor';
 import { VaultError } from '../errors/vault-error';
 import { generateApiKey, hashApiKey, isWellFormedApiKey } from './key-format';
 import { assertScopesAllowed, type Principal } from './principal';
@@ -125,13 +125,7 @@ export class ApiKeysService {
     limit: number,
   ): Promise<{ data: ApiKeyEntity[]; nextCursor: string | null }> {
     const rows = await this.repo.list(cursor === undefined ? null : decodeCursor(cursor), limit + 1);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      data: page,
-      nextCursor:
-        rows.length > limit && last ? encodeCursor({ createdAt: last.cursorAt, id: last.id }) : null,
-    };
+    return pageOf(rows, limit, keysetCursorOf);
   }
 
   async revoke(id: string): Promise<void> {

@@ -1,5 +1,5 @@
 import type { AuditFilter, AuditRecord, AuditRepository } from '@vault/persistence';
-import { decodeIdCursor } from '../connections/cursor';
+import { decodeIdCursor, pageOf } from '../connections/cursor';
 import type { AuditTrail } from './audit-trail';
 
 /** Reading the audit trail (platform admins): newest first, keyset-paginated by row id. */
@@ -19,8 +19,6 @@ export class AuditService {
     // arrive within AUDIT_FLUSH_INTERVAL_MS.
     if (before === null) await this.trail.flush();
     const rows = await this.repo.list(filter, before, limit + 1);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return { data: page, nextCursor: rows.length > limit && last ? last.id : null };
+    return pageOf(rows, limit, (last) => last.id);
   }
 }

@@ -82,6 +82,13 @@ const envShape = z.object({
    * an unreachable database fails fast.
    */
   DATABASE_CONNECT_TIMEOUT_MS: positiveInt.default(5000),
+  /**
+   * Extension: the API's token cache answers a connection's row from memory for at most this long after
+   * reading it, whatever happens to invalidation messages (the staleness bound); 0 turns the cache off.
+   */
+  TOKEN_CACHE_MAX_AGE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  /** Extension: connections the API's token cache holds at most (least recently used out first). */
+  TOKEN_CACHE_MAX_ENTRIES: positiveInt.default(100_000),
   /** Extension: a data key seals records for at most this long, then a new one is generated. */
   DATA_KEY_MAX_AGE_SECONDS: positiveInt.default(7 * 24 * 3600),
   /** Extension: a data key seals at most this many records per process. */

@@ -16,7 +16,7 @@ import { aad } from '../crypto/aad';
 import { VaultError } from '../errors/vault-error';
 import type { IntegrationsService } from '../integrations/integrations.service';
 import { nextRefreshAt } from '../refresh/schedule';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, decodeIdCursor, keysetCursorOf, pageOf } from './cursor';
 import { revokeAtProvider, type ProviderRevocation, type RevocationOutcome } from './provider-revocation';
 
 export interface GrantInput {
@@ -136,13 +136,7 @@ export class ConnectionsService {
       after,
       limit + 1,
     );
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      data: page,
-      nextCursor:
-        rows.length > limit && last ? encodeCursor({ createdAt: last.cursorAt, id: last.id }) : null,
-    };
+    return pageOf(rows, limit, keysetCursorOf);
   }
 
   /**
@@ -248,16 +242,8 @@ export class ConnectionsService {
     limit: number,
   ): Promise<Page<ConnectionEventEntity>> {
     await this.get(scope, id);
-    let before: string | null = null;
-    if (cursor !== undefined) {
-      if (!/^[1-9][0-9]{0,18}$/.test(cursor))
-        throw VaultError.validation('cursor', 'is not a cursor this API returned');
-      before = cursor;
-    }
-    const rows = await this.eventsRepo.list(id, before, limit + 1);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return { data: page, nextCursor: rows.length > limit && last ? String(last.id) : null };
+    const rows = await this.eventsRepo.list(id, decodeIdCursor(cursor), limit + 1);
+    return pageOf(rows, limit, (last) => String(last.id));
   }
 
   private async sealGrant(

@@ -36,3 +36,19 @@ export function decodeIdCursor(raw: string | undefined): string | null {
     throw VaultError.validation('cursor', 'is not a cursor this API returned');
   return raw;
 }
+
+/** A page of a list read with `limit + 1` rows: the first `limit`, and the next page's cursor if there is one. */
+export function pageOf<T>(
+  rows: T[],
+  limit: number,
+  cursorOf: (last: T) => string,
+): { data: T[]; nextCursor: string | null } {
+  const data = rows.slice(0, limit);
+  const last = data[data.length - 1];
+  return { data, nextCursor: rows.length > limit && last !== undefined ? cursorOf(last) : null };
+}
+
+/** The keyset cursor of a row listed in (created_at, id) order. */
+export function keysetCursorOf(row: { cursorAt: string; id: string }): string {
+  return encodeCursor({ createdAt: row.cursorAt, id: row.id });
+}

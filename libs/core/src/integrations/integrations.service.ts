@@ -20,7 +20,7 @@ import {
   type ProviderName,
   type Resolver,
 } from '@vault/providers';
-import { decodeCursor, encodeCursor } from '../connections/cursor';
+import { decodeCursor, decodeIdCursor, keysetCursorOf, pageOf } from '../connections/cursor';
 import { aad } from '../crypto/aad';
 import { VaultError } from '../errors/vault-error';
 import { checkAllowedReturnUrls, checkAuthorizeParams } from '../connect/return-urls';
@@ -136,13 +136,7 @@ export class IntegrationsService {
     limit: number,
   ): Promise<{ data: IntegrationEntity[]; nextCursor: string | null }> {
     const rows = await this.repo.list(cursor === undefined ? null : decodeCursor(cursor), limit + 1);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      data: page,
-      nextCursor:
-        rows.length > limit && last ? encodeCursor({ createdAt: last.cursorAt, id: last.id }) : null,
-    };
+    return pageOf(rows, limit, keysetCursorOf);
   }
 
   /** The history of every integration that had this key, newest first. */
@@ -151,17 +145,10 @@ export class IntegrationsService {
     cursor: string | undefined,
     limit: number,
   ): Promise<{ data: IntegrationEvent[]; nextCursor: string | null }> {
-    let before: string | null = null;
-    if (cursor !== undefined) {
-      if (!/^[1-9][0-9]{0,18}$/.test(cursor))
-        throw VaultError.validation('cursor', 'is not a cursor this API returned');
-      before = cursor;
-    }
+    const before = decodeIdCursor(cursor);
     const rows = await this.events.list(key, before, limit + 1);
     if (rows.length === 0 && before === null) await this.get(key);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return { data: page, nextCursor: rows.length > limit && last ? last.id : null };
+    return pageOf(rows, limit, (last) => last.id);
   }
 
   async get(key: string): Promise<IntegrationEntity> {

@@ -70,6 +70,13 @@ export class MetricsService implements CryptoMetrics {
     registers: [this.registry],
   });
 
+  readonly tokenCacheTotal = new Counter({
+    name: 'vault_token_cache_total',
+    help: 'Token reads by what the token cache did: hit (no database read), miss, or bypass (cache off).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   readonly webhookDeliveries = new Counter({
     name: 'vault_webhook_deliveries_total',
     help: 'Webhook deliveries, by outcome.',
@@ -102,6 +109,16 @@ export class MetricsService implements CryptoMetrics {
 
   dataKeyCache(result: 'hit' | 'miss'): void {
     this.dataKeyCacheTotal.inc({ result });
+  }
+
+  /** Counts token cache results with the label children resolved once (the hot path runs it per read). */
+  tokenCacheCounter(): (result: 'hit' | 'miss' | 'bypass') => void {
+    const children = {
+      hit: this.tokenCacheTotal.labels({ result: 'hit' }),
+      miss: this.tokenCacheTotal.labels({ result: 'miss' }),
+      bypass: this.tokenCacheTotal.labels({ result: 'bypass' }),
+    };
+    return (result) => children[result].inc();
   }
 
   sweepCompleted(): void {

@@ -1,5 +1,7 @@
-import type { TokenRow } from '@vault/persistence';
-import { isFresh } from './token.service';
+import type { EnvelopeCipher } from '@vault/crypto';
+import type { ConnectionsRepository, TokenRow } from '@vault/persistence';
+import { TokenRowCache } from './token-row-cache';
+import { TokenService, isFresh } from './token.service';
 
 describe('isFresh', () => {
   const now = Date.parse('2026-01-01T00:00:00Z');
@@ -29,5 +31,104 @@ describe('isFresh', () => {
     expect(isFresh(row({ accessTokenExpiresAt: null }), 0, now)).toBe(false);
     expect(isFresh(row({ status: 'needs_reauth' }), 0, now)).toBe(false);
     expect(isFresh(row({ status: 'revoked' }), 0, now)).toBe(false);
+  });
+});
+
+describe('TokenService with the token cache', () => {
+  const now = Date.now();
+  const row = (over: Partial<TokenRow> = {}): TokenRow => ({
+    id: 'c1',
+    tenantId: 'acme',
+    status: 'active',
+    statusReason: null,
+    accessTokenSealed: Buffer.from('token-v1'),
+    accessTokenExpiresAt: new Date(now + 600_000),
+    tokenType: 'Bearer',
+    scopes: [],
+    ...over,
+  });
+
+  /** A live cache in front of a "database" the test changes without telling the cache (a lost message). */
+  function setup(first: TokenRow) {
+    let stored: TokenRow | null = first;
+    const reads: string[] = [];
+    const refreshes: number[] = [];
+    const repo = {
+      findTokenRow: (id: string) => {
+        reads.push(id);
+        return Promise.resolve(stored);
+      },
+    } as unknown as ConnectionsRepository;
+    const cipher = {
+      openCached: (sealed: Buffer) => sealed.toString(),
+      open: (sealed: Buffer) => Promise.resolve(sealed.toString()),
+    } as unknown as EnvelopeCipher;
+    const refresher = {
+      refreshForRead: (_id: string, minTtl: number) => {
+        refreshes.push(minTtl);
+        stored = row({
+          accessTokenSealed: Buffer.from('token-refreshed'),
+          accessTokenExpiresAt: new Date(now + 7200_000),
+        });
+        return Promise.resolve(stored);
+      },
+    };
+    const cache = new TokenRowCache({ maxAgeMs: 60_000, maxEntries: 10, now: Date.now });
+    cache.setLive(true);
+    const service = new TokenService(repo, cipher, refresher, cache);
+    return {
+      service,
+      reads,
+      refreshes,
+      setStored: (r: TokenRow | null) => (stored = r),
+    };
+  }
+  const platform = { tenantId: null };
+
+  it('answers a cached row without a database read', async () => {
+    const t = setup(row());
+    expect((await t.service.getToken(platform, 'c1', 60)).accessToken).toBe('token-v1');
+    expect((await t.service.getToken(platform, 'c1', 60)).accessToken).toBe('token-v1');
+    expect(t.reads).toEqual(['c1']);
+  });
+
+  it("applies the tenant check to a cached row: another tenant's key gets 404", async () => {
+    const t = setup(row());
+    await t.service.getToken(platform, 'c1', 60);
+    await expect(t.service.getToken({ tenantId: 'other' }, 'c1', 60)).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    expect((await t.service.getToken({ tenantId: 'acme' }, 'c1', 60)).accessToken).toBe('token-v1');
+    expect(t.reads).toEqual(['c1']);
+  });
+
+  it('reads the stored row when the cached one is not valid for min_ttl, and serves it if it is', async () => {
+    const t = setup(row());
+    await t.service.getToken(platform, 'c1', 60);
+    // The worker refreshed it; the cache did not hear of it.
+    t.setStored(
+      row({ accessTokenSealed: Buffer.from('token-v2'), accessTokenExpiresAt: new Date(now + 7200_000) }),
+    );
+    expect((await t.service.getToken(platform, 'c1', 3600)).accessToken).toBe('token-v2');
+    expect(t.refreshes).toEqual([]);
+    expect(t.reads).toEqual(['c1', 'c1']);
+  });
+
+  it('refreshes when neither the cached nor the stored row is valid for min_ttl', async () => {
+    const t = setup(row());
+    await t.service.getToken(platform, 'c1', 60);
+    expect((await t.service.getToken(platform, 'c1', 3600)).accessToken).toBe('token-refreshed');
+    expect(t.refreshes).toEqual([3600]);
+  });
+
+  it('answers 409 from the stored row when the cached one is fine but min_ttl is not met and it was flagged', async () => {
+    const t = setup(row());
+    await t.service.getToken(platform, 'c1', 60);
+    t.setStored(row({ status: 'needs_reauth', statusReason: 'invalid_grant' }));
+    await expect(t.service.getToken(platform, 'c1', 3600)).rejects.toMatchObject({
+      code: 'reauth_required',
+      details: { reason: 'invalid_grant' },
+    });
+    expect(t.refreshes).toEqual([]);
   });
 });

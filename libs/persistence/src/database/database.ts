@@ -20,6 +20,12 @@ export interface Queryable {
    * trip per call. `name` must always go with the same `text`.
    */
   prepared<R = Row>(name: string, text: string, values: readonly unknown[]): Promise<R[]>;
+  /**
+   * Runs `fn` once what was written through this Queryable is committed: at once on the pool (each statement
+   * commits by itself), after COMMIT in a transaction, never if the transaction rolls back. For announcements
+   * that must not run ahead of the data (`ConnectionChangeSink`).
+   */
+  afterCommit(fn: () => void): void;
 }
 
 export interface DatabaseOptions {
@@ -59,6 +65,19 @@ class Runner implements Queryable {
 
   async prepared<R = Row>(name: string, text: string, values: readonly unknown[]): Promise<R[]> {
     return (await run<R>(this.client, { name, text, values })).rows;
+  }
+
+  afterCommit(fn: () => void): void {
+    fn();
+  }
+}
+
+/** The Queryable of one transaction: `afterCommit` callbacks wait for its COMMIT. */
+class TransactionRunner extends Runner {
+  readonly committed: (() => void)[] = [];
+
+  override afterCommit(fn: () => void): void {
+    this.committed.push(fn);
   }
 }
 
@@ -120,11 +139,12 @@ export class Database extends Runner implements OnApplicationShutdown {
       broken = err;
     };
     client.on('error', onError);
+    const tx = new TransactionRunner(client);
+    let result: T;
     try {
       await run(client, { text: 'BEGIN' });
-      const result = await fn(new Runner(client));
+      result = await fn(tx);
       await run(client, { text: 'COMMIT' });
-      return result;
     } catch (err) {
       if (!broken) {
         try {
@@ -138,6 +158,9 @@ export class Database extends Runner implements OnApplicationShutdown {
       client.removeListener('error', onError);
       client.release(broken);
     }
+    // Outside the try: the transaction is committed whatever a callback does.
+    for (const committed of tx.committed) committed();
+    return result;
   }
 
   /** Throws DatabaseUnavailable unless PostgreSQL answers a trivial query. */

@@ -1,5 +1,6 @@
 import type { Database, Queryable, Row } from '../database/database';
 import type { ConnectionLastError, ConnectionStatus } from '../entities/connection.entity';
+import type { ConnectionChangeSink } from './connection-changes';
 import type { TenantScope } from './tenant-scope';
 
 /** Connection metadata joined with its integration's key and provider; never a secret. */
@@ -83,11 +84,28 @@ const VIEW_COLUMNS = `
   c.reauth_due_at, c.created_at, c.updated_at,
   to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
 
-const TOKEN_ROW_SQL = `SELECT id, tenant_id, status, status_reason, access_token_sealed, access_token_expires_at, token_type, scopes
-  FROM connections WHERE id = $1`;
+/**
+ * The columns of a `TokenRow`: the token cache holds them, so a write to any of them (or a delete) is announced
+ * to the `ConnectionChangeSink` (see connection-changes.ts; `connection-writes.spec.ts` checks every statement).
+ */
+export const TOKEN_ROW_COLUMNS = [
+  'id',
+  'tenant_id',
+  'status',
+  'status_reason',
+  'access_token_sealed',
+  'access_token_expires_at',
+  'token_type',
+  'scopes',
+] as const;
+
+const TOKEN_ROW_SQL = `SELECT ${TOKEN_ROW_COLUMNS.join(', ')} FROM connections WHERE id = $1`;
 
 export class ConnectionsRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly changes: ConnectionChangeSink,
+  ) {}
 
   /** Inserts a connection; `tx` puts it in the caller's transaction. */
   async insert(row: NewConnection, tx: Queryable = this.db): Promise<void> {
@@ -199,6 +217,7 @@ export class ConnectionsRepository {
         grant.refreshTokenExpiresAt,
       ],
     );
+    if (changed > 0) tx.afterCommit(() => this.changes.connectionsChanged([id]));
     return changed > 0;
   }
 
@@ -241,6 +260,7 @@ export class ConnectionsRepository {
        WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)`,
       [id, scope.tenantId],
     );
+    if (changed > 0) tx.afterCommit(() => this.changes.connectionsChanged([id]));
     return changed > 0;
   }
 
@@ -249,18 +269,22 @@ export class ConnectionsRepository {
       `DELETE FROM connections WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)`,
       [id, scope.tenantId],
     );
+    if (deleted > 0) this.changes.connectionsChanged([id]);
     return deleted > 0;
   }
 
-  /** Counts by status × integration (and provider), for dashboards and the connections gauge. */
+  /**
+   * Counts by status × integration (and provider), for dashboards and the connections gauge: sums of the
+   * deltas the triggers keep in connection_counts, never count(*) over the connections.
+   */
   async countByStatus(
     scope: TenantScope,
   ): Promise<{ status: ConnectionStatus; integrationKey: string; provider: string; count: number }[]> {
     const rows = await this.db.query(
-      `SELECT c.status, i.key AS integration_key, i.provider, count(*)::int AS count
-       FROM connections c JOIN integrations i ON i.id = c.integration_id
-       WHERE ($1::text IS NULL OR c.tenant_id = $1)
-       GROUP BY c.status, i.key, i.provider ORDER BY i.key, c.status`,
+      `SELECT k.status, i.key AS integration_key, i.provider, sum(k.n)::int AS count
+       FROM connection_counts k JOIN integrations i ON i.id = k.integration_id
+       WHERE ($1::text IS NULL OR k.tenant_id = $1)
+       GROUP BY k.status, i.key, i.provider HAVING sum(k.n) > 0 ORDER BY i.key, k.status`,
       [scope.tenantId],
     );
     return rows.map((r) => ({
@@ -269,6 +293,24 @@ export class ConnectionsRepository {
       provider: r.provider as string,
       count: r.count as number,
     }));
+  }
+
+  /**
+   * Folds the count deltas of each tenant × integration × status that has more than one into one row (and
+   * drops groups back at zero). Deltas written meanwhile stay for the next round: nothing is counted twice.
+   */
+  async compactCounts(): Promise<void> {
+    await this.db.execute(
+      `WITH groups AS (
+         SELECT tenant_id, integration_id, status FROM connection_counts
+         GROUP BY 1, 2, 3 HAVING count(*) > 1 OR sum(n) = 0),
+       gone AS (
+         DELETE FROM connection_counts k USING groups g
+         WHERE k.tenant_id = g.tenant_id AND k.integration_id = g.integration_id AND k.status = g.status
+         RETURNING k.tenant_id, k.integration_id, k.status, k.n)
+       INSERT INTO connection_counts (tenant_id, integration_id, status, n)
+       SELECT tenant_id, integration_id, status, sum(n) FROM gone GROUP BY 1, 2, 3 HAVING sum(n) <> 0`,
+    );
   }
 }
 

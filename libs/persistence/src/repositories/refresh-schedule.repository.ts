@@ -1,6 +1,19 @@
 import type { Database } from '../database/database';
 
 /**
+ * The sweep's claim ($1 horizon, $2 lease end, $3 limit): exported so a test can EXPLAIN the very statement
+ * (the partial index connections_due_idx serves it at any table size).
+ */
+export const CLAIM_DUE_SQL = `WITH due AS (
+     SELECT id FROM connections
+     WHERE next_refresh_at IS NOT NULL AND next_refresh_at <= $1 AND status IN ('active', 'refresh_failing')
+       AND (refresh_claimed_until IS NULL OR refresh_claimed_until < now())
+     ORDER BY next_refresh_at LIMIT $3
+     FOR UPDATE SKIP LOCKED)
+   UPDATE connections c SET refresh_claimed_until = $2 FROM due WHERE c.id = due.id
+   RETURNING c.id, c.next_refresh_at, c.access_token_expires_at`;
+
+/**
  * When connections are refreshed: the sweep's claim of due connections (a lease, so any number of sweepers
  * share the work and a lost job is claimed again), its early release, and putting a refresh off.
  */
@@ -17,18 +30,7 @@ export class RefreshScheduleRepository {
     leaseUntil: Date,
     limit: number,
   ): Promise<{ id: string; dueAt: Date; expiresAt: Date | null }[]> {
-    const rows = await this.db.prepared(
-      'vault_refresh_claim',
-      `WITH due AS (
-         SELECT id FROM connections
-         WHERE next_refresh_at IS NOT NULL AND next_refresh_at <= $1 AND status IN ('active', 'refresh_failing')
-           AND (refresh_claimed_until IS NULL OR refresh_claimed_until < now())
-         ORDER BY next_refresh_at LIMIT $3
-         FOR UPDATE SKIP LOCKED)
-       UPDATE connections c SET refresh_claimed_until = $2 FROM due WHERE c.id = due.id
-       RETURNING c.id, c.next_refresh_at, c.access_token_expires_at`,
-      [horizon, leaseUntil, limit],
-    );
+    const rows = await this.db.prepared('vault_refresh_claim', CLAIM_DUE_SQL, [horizon, leaseUntil, limit]);
     return rows.map((r) => ({
       id: r.id as string,
       dueAt: r.next_refresh_at as Date,

@@ -2,6 +2,7 @@ import type { Database, Row } from '../database/database';
 import type { ConnectionLastError, ConnectionStatus } from '../entities/connection.entity';
 import type { ConnectionEventType } from '../entities/connection-event.entity';
 import type { IntegrationStatus } from '../entities/integration.entity';
+import type { ConnectionChangeSink } from './connection-changes';
 
 /** A connection as the refresher reads it under its lock: secrets sealed, with its integration. */
 export interface RefreshRow {
@@ -161,7 +162,10 @@ const FAILURE_SQL = `
  * claim RefreshScheduleRepository. A refresh costs three statements: load, journal insert, and one write.
  */
 export class RefreshRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly changes: ConnectionChangeSink,
+  ) {}
 
   async load(id: string): Promise<RefreshRow | null> {
     return (await this.loadMany([id]))[0] ?? null;
@@ -194,7 +198,9 @@ export class RefreshRepository {
       writes.map((s) => s.tenantId),
       writes.map((s) => JSON.stringify(s.eventDetail)),
     ]);
-    return new Set(rows.map((r) => r.id as string));
+    const applied = new Set(rows.map((r) => r.id as string));
+    if (applied.size > 0) this.changes.connectionsChanged([...applied]);
+    return applied;
   }
 
   /** Records a failed refresh: status, reason, schedule and event, fenced by version like a success. */
@@ -213,6 +219,7 @@ export class RefreshRepository {
       f.event.type,
       f.event.detail,
     ]);
+    if (r?.applied === true) this.changes.connectionsChanged([f.id]);
     return r?.applied === true;
   }
 }

@@ -1,4 +1,5 @@
 import type { Database } from '../database/database';
+import type { ConnectionChangeSink } from './connection-changes';
 
 /** Every sealed column of the schema, by name. Each has a generated `<…>_key_id` column (the key it is under). */
 export type SealedField =
@@ -54,7 +55,10 @@ export interface SealedValue {
  * re-seals. Rows are found through the generated key-ID columns and their indexes.
  */
 export class SealedValuesRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly changes: ConnectionChangeSink,
+  ) {}
 
   /** Up to `limit` values of `field` under `dataKeyId`, in ID order after `afterId`. */
   async listUnder(
@@ -81,12 +85,15 @@ export class SealedValuesRepository {
   async replace(field: SealedField, values: { id: string; old: Buffer; sealed: Buffer }[]): Promise<number> {
     if (values.length === 0) return 0;
     const f = FIELDS[field];
-    return this.db.execute(
+    const replaced = await this.db.execute(
       `UPDATE ${f.table} t SET ${f.column} = u.sealed
        FROM unnest($1::uuid[], $2::bytea[], $3::bytea[]) AS u(id, old, sealed)
        WHERE t.id = u.id AND t.${f.column} = u.old`,
       [values.map((v) => v.id), values.map((v) => v.old), values.map((v) => v.sealed)],
     );
+    // A connection's re-sealed access token replaces the copy API token caches hold (connection-changes.ts).
+    if (replaced > 0 && f.table === 'connections') this.changes.connectionsChanged(values.map((v) => v.id));
+    return replaced;
   }
 
   /** How many sealed values are under `dataKeyId`, across every sealed column. */

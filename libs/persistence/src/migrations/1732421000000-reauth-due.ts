@@ -4,8 +4,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Refresh-token lifetimes: `reauth_due_at` holds the refresh token's known death while it is within the
  * warning window (null otherwise), set once per episode by the worker; the index finds the rows to check.
  */
-export class ReauthDue1732420000000 implements MigrationInterface {
-  name = 'ReauthDue1732420000000';
+export class ReauthDue1732421000000 implements MigrationInterface {
+  name = 'ReauthDue1732421000000';
 
   public async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE connections ADD COLUMN reauth_due_at timestamptz`);
