@@ -8,14 +8,21 @@
  *                rotation chain), refresh tokens presented more than once (= double refreshes), unknown
  *                refresh tokens, malformed requests.
  *
+ *   POST /client-secret  (body: the new secret) the client secret accepted from now on, as after a rotation in
+ *                a provider's console; bench:rotation uses it.
+ *
  * Original refresh tokens are the ones the benchmark imported; they start with ORIGINAL_PREFIX. Every token
  * this server issues remembers the original it descends from, so calls per connection survive rotation.
+ * TOKEN_SERVER_CLIENT_SECRET: only this client secret is accepted (others: 401 invalid_client, counted);
+ * any secret when unset. TOKEN_SERVER_EXPIRES_IN: the access tokens' lifetime in seconds (default 3600).
  * Prints `{"port": N}` on stdout once listening (127.0.0.1, port 0 unless TOKEN_SERVER_PORT is set).
  */
 const crypto = require('node:crypto');
 const http = require('node:http');
 
 const ORIGINAL_PREFIX = 'bench-rt-';
+const EXPIRES_IN = Number(process.env.TOKEN_SERVER_EXPIRES_IN || 3600);
+let acceptedSecret = process.env.TOKEN_SERVER_CLIENT_SECRET || null;
 
 /** refresh token -> times presented */
 const presented = new Map();
@@ -27,6 +34,10 @@ const stats = {
   calls: 0,
   badRequests: 0,
   unknownTokens: 0,
+  invalidClient: 0,
+  secretChangedAt: null,
+  /** The first call accepted with the secret set by POST /client-secret. */
+  firstCallWithNewSecretAt: null,
   firstCallAt: null,
   lastCallAt: null,
 };
@@ -50,7 +61,12 @@ function onToken(req, res, raw) {
     stats.badRequests++;
     return answer(res, 400, { error: 'invalid_request' });
   }
+  if (acceptedSecret !== null && clientSecret(req, form) !== acceptedSecret) {
+    stats.invalidClient++;
+    return answer(res, 401, { error: 'invalid_client' });
+  }
   const now = Date.now();
+  if (stats.secretChangedAt !== null) stats.firstCallWithNewSecretAt ??= now;
   stats.calls++;
   stats.firstCallAt ??= now;
   stats.lastCallAt = now;
@@ -63,9 +79,16 @@ function onToken(req, res, raw) {
   return answer(res, 200, {
     access_token: `bench-at-${crypto.randomBytes(12).toString('hex')}`,
     token_type: 'Bearer',
-    expires_in: 3600,
+    expires_in: EXPIRES_IN,
     refresh_token: next,
   });
+}
+
+function clientSecret(req, form) {
+  const basic = /^Basic (.+)$/i.exec(req.headers.authorization || '');
+  if (!basic) return form.get('client_secret');
+  const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+  return decodeURIComponent(decoded.slice(decoded.indexOf(':') + 1));
 }
 
 function onStats(res) {
@@ -98,6 +121,17 @@ function onStats(res) {
 const server = http.createServer((req, res) => {
   const url = req.url || '/';
   if (req.method === 'GET' && url === '/stats') return onStats(res);
+  if (req.method === 'POST' && url === '/client-secret') {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      acceptedSecret = Buffer.concat(chunks).toString('utf8');
+      stats.secretChangedAt = Date.now();
+      stats.firstCallWithNewSecretAt = null;
+      answer(res, 200, { ok: true });
+    });
+    return undefined;
+  }
   if (req.method === 'POST' && url === '/token') {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));

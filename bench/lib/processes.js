@@ -117,10 +117,10 @@ async function startVault(kind, env, { fromDist = false, profile = false, logLev
 
 /**
  * bench/instant-token-server.js in its own process: an OAuth token endpoint that answers at once and records
- * every refresh token presented. Returns the child with `url`.
+ * every refresh token presented. Returns the child with `url`. `env`: its TOKEN_SERVER_* settings.
  */
-async function startTokenServer() {
-  const proc = startChild('token-server', [path.join(ROOT, 'bench/instant-token-server.js')], {});
+async function startTokenServer(env = {}) {
+  const proc = startChild('token-server', [path.join(ROOT, 'bench/instant-token-server.js')], env);
   const deadline = Date.now() + 10_000;
   for (;;) {
     const m = /\{"port":(\d+)\}/.exec(proc.out);

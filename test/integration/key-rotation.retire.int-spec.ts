@@ -48,6 +48,8 @@ describe('data key retirement, online', () => {
       KEY_ROTATION_BATCH_SIZE: '2',
       SWEEP_INTERVAL_MS: '200',
       SWEEP_LOOKAHEAD_SECONDS: '1',
+      // The 10 s tokens here are refreshed every few seconds on purpose: below the default floor of 60 s.
+      MIN_REFRESH_INTERVAL_SECONDS: '1',
     };
     api = await startInProcessApi(env);
     await createIntegration(api, oidcIntegration(server));

@@ -1,9 +1,13 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createWorkerApp } from '../../apps/vault-worker/src/create-worker';
 import { startTestApi, type TestApi } from '../utils/api';
-import { testConfig } from '../utils/config';
 import { startOAuthServer, type Fault, type OAuthServer } from '../utils/oauth-server';
-import { createIntegration, oidcIntegration, importStale, waitFor } from '../utils/refresh-fixtures';
+import {
+  createIntegration,
+  oidcIntegration,
+  importStale,
+  startInProcessWorker,
+  waitFor,
+} from '../utils/refresh-fixtures';
 
 /**
  * Provider trouble (5xx, garbage, a hang past the timeout, a 30 s outage) against a real authorization server
@@ -166,17 +170,7 @@ describe('a provider down for a while (OUTAGE_SECONDS, default 30)', () => {
     server.outage = true;
     const outageEnds = Date.now() + outageMs;
 
-    worker = await createWorkerApp(
-      testConfig({
-        ...KNOBS,
-        DATABASE_URL: api.config.DATABASE_URL,
-        REDIS_PREFIX: api.config.REDIS_PREFIX,
-        LOCAL_KMS_KEY: api.config.LOCAL_KMS_KEY ?? '',
-        SWEEP_INTERVAL_MS: '200',
-        WORKER_PORT: '0',
-      }),
-    );
-    await worker.init();
+    worker = await startInProcessWorker(api, { ...KNOBS, SWEEP_INTERVAL_MS: '200' });
 
     // The worker keeps trying and failing: every connection ends up refresh_failing, none needs_reauth.
     await waitFor(

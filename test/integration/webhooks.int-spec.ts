@@ -5,11 +5,9 @@ import { getQueueToken } from '@nestjs/bullmq';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { WEBHOOK_QUEUE } from '@vault/core';
 import type { Queue } from 'bullmq';
-import { createWorkerApp } from '../../apps/vault-worker/src/create-worker';
 import { startTestApi, type TestApi } from '../utils/api';
-import { testConfig } from '../utils/config';
 import { readBody, startGoogleEmulator, type Emulator } from '../utils/provider-emulators';
-import { createIntegration, peerIntegration, waitFor } from '../utils/refresh-fixtures';
+import { createIntegration, peerIntegration, startInProcessWorker, waitFor } from '../utils/refresh-fixtures';
 
 /**
  * Webhooks end to end: the API flags a revoked grant on a read and enqueues `connection.needs_reauth`; the
@@ -116,16 +114,7 @@ describe('webhooks: connection.needs_reauth delivered by the worker', () => {
     ]);
     const hooks = { WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: SECRET };
     api = await startTestApi(hooks);
-    worker = await createWorkerApp(
-      testConfig({
-        ...hooks,
-        DATABASE_URL: api.config.DATABASE_URL,
-        REDIS_PREFIX: api.config.REDIS_PREFIX,
-        LOCAL_KMS_KEY: api.config.LOCAL_KMS_KEY ?? '',
-        WORKER_PORT: '0',
-      }),
-    );
-    await worker.init();
+    worker = await startInProcessWorker(api, hooks);
     await worker.getHttpAdapter().getInstance().ready();
     queue = worker.get<Queue>(getQueueToken(WEBHOOK_QUEUE));
     await createIntegration(api, peerIntegration(google, 'google', 'google'));

@@ -24,6 +24,8 @@ export interface KmsEmulator {
   calls: Record<string, number>;
   /** Delays every response (to exercise client timeouts). */
   setLatencyMs(ms: number): void;
+  /** While true, every request answers 500 KMSInternalException (a KMS outage); calls are still counted. */
+  setDown(down: boolean): void;
   close(): Promise<void>;
 }
 
@@ -46,6 +48,7 @@ export async function startKmsEmulator(): Promise<KmsEmulator> {
   const alias = 'alias/vault-test';
   const calls: Record<string, number> = {};
   let latencyMs = 0;
+  let down = false;
   const timers = new Set<NodeJS.Timeout>();
 
   const addKey = (): string => {
@@ -184,6 +187,10 @@ export async function startKmsEmulator(): Promise<KmsEmulator> {
       return;
     }
     calls[operation] = (calls[operation] ?? 0) + 1;
+    if (down) {
+      send(res, 500, { __type: 'KMSInternalException', message: 'service unavailable' });
+      return;
+    }
     try {
       const body = raw.length > 0 ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
       send(res, 200, handler(body));
@@ -218,6 +225,9 @@ export async function startKmsEmulator(): Promise<KmsEmulator> {
     calls,
     setLatencyMs: (ms) => {
       latencyMs = ms;
+    },
+    setDown: (value) => {
+      down = value;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -43,6 +43,11 @@ export interface OAuthServer {
   outage: boolean;
   /** Whether the server accepts this access token (issued by it, not expired, grant not revoked). */
   accepts(accessToken: string): Promise<boolean>;
+  /**
+   * The client secret the server accepts from now on (the old one is rejected with invalid_client), as after
+   * a rotation in the provider's console.
+   */
+  setClientSecret(secret: string): Promise<void>;
   /** Revokes the grant of a refresh token at the provider (RFC 7009), as an end user removing access would. */
   revoke(refreshToken: string): Promise<void>;
   close(): Promise<void>;
@@ -174,6 +179,11 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
     },
     set outage(v: boolean) {
       state.outage = v;
+    },
+    async setClientSecret(secret: string): Promise<void> {
+      const client = await provider.Client.find(CLIENT_ID);
+      if (!client) throw new Error('test client missing');
+      Object.assign(client, { clientSecret: secret }); // the static client oidc-provider authenticates against
     },
     async accepts(accessToken: string): Promise<boolean> {
       const token = await provider.AccessToken.find(accessToken);

@@ -1,11 +1,31 @@
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import type { VaultConfig } from '@vault/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApiApp } from '../../apps/vault-api/src/create-app';
+import { createWorkerApp } from '../../apps/vault-worker/src/create-worker';
 import { injectCaller, type TestApi } from './api';
 import { testConfig } from './config';
 
 /** Helpers shared by the refresh scenarios. */
+
+/** A worker in this process sharing an API's database, Redis prefix and master key, started. */
+export async function startInProcessWorker(
+  api: { config: VaultConfig },
+  env: Record<string, string> = {},
+): Promise<NestFastifyApplication> {
+  const worker = await createWorkerApp(
+    testConfig({
+      ...env,
+      DATABASE_URL: api.config.DATABASE_URL,
+      REDIS_PREFIX: api.config.REDIS_PREFIX,
+      LOCAL_KMS_KEY: api.config.LOCAL_KMS_KEY ?? '',
+      WORKER_PORT: '0',
+    }),
+  );
+  await worker.init();
+  return worker;
+}
 export async function createIntegration(
   api: { call: TestApi['call'] },
   body: Record<string, unknown>,

@@ -60,10 +60,11 @@ import {
   REFRESH_QUEUE,
   WEBHOOK_QUEUE,
   bullConnection,
+  watchQueue,
   type KeyRotationJob,
 } from './jobs/queues';
 import { RefreshService } from './refresh/refresh.service';
-import { SweepService, type RefreshJobSink } from './refresh/sweep.service';
+import { SweepService } from './refresh/sweep.service';
 import { WebhookNotifier } from './webhooks/webhook-notifier';
 
 /**
@@ -162,7 +163,11 @@ export class CoreModule {
             createDefaultRegistry({ policy: outboundPolicy(config), fetch }),
           inject: [OUTBOUND_FETCH],
         },
-        { provide: RedisService, useFactory: () => new RedisService(config.REDIS_URL, config.REDIS_PREFIX) },
+        {
+          provide: RedisService,
+          useFactory: () =>
+            new RedisService(config.REDIS_URL, config.REDIS_PREFIX, config.REDIS_COMMAND_TIMEOUT_MS),
+        },
         { provide: BULL_REDIS, useValue: bullRedis },
         RedisCloser,
         ...tokenProviders(config, { tokenCache: options.tokenCache === true }),
@@ -217,7 +222,10 @@ export class CoreModule {
         },
         {
           provide: WebhookNotifier,
-          useFactory: (queue: Queue) => new WebhookNotifier(config.WEBHOOK_URL ? queue : null),
+          useFactory: (queue: Queue) => {
+            watchQueue(queue);
+            return new WebhookNotifier(config.WEBHOOK_URL ? queue : null);
+          },
           inject: [getQueueToken(WEBHOOK_QUEUE)],
         },
         {
@@ -305,8 +313,8 @@ export class CoreModule {
         },
         {
           provide: SweepService,
-          useFactory: (repo: RefreshScheduleRepository, queue: RefreshJobSink, metrics: MetricsService) =>
-            new SweepService(repo, queue, config, metrics),
+          useFactory: (repo: RefreshScheduleRepository, queue: Queue, metrics: MetricsService) =>
+            new SweepService(repo, watchQueue(queue), config, metrics),
           inject: [RefreshScheduleRepository, getQueueToken(REFRESH_QUEUE), MetricsService],
         },
         {
@@ -375,7 +383,7 @@ export class CoreModule {
             sealed: SealedValuesRepository,
             retirement: DataKeyRetirement,
             rewrap: DataKeyRotation,
-          ) => new KeyRotationService(queue, keys, sealed, retirement, rewrap),
+          ) => new KeyRotationService(watchQueue(queue), keys, sealed, retirement, rewrap),
           inject: [
             getQueueToken(KEY_ROTATION_QUEUE),
             DataKeysRepository,

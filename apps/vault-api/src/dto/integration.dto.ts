@@ -20,6 +20,7 @@ import {
   Max,
   Min,
   ValidateIf,
+  IsISO8601,
 } from 'class-validator';
 import { OptionalStringList } from './string-list';
 
@@ -174,6 +175,15 @@ export class UpdateIntegrationDto extends ConnectSettingsDto {
   @Min(100)
   @Max(120000)
   request_timeout_ms?: number | null;
+
+  @ApiPropertyOptional({
+    description:
+      'With client_secret: until this time (ISO 8601, at most 90 days ahead) a refresh whose client the provider ' +
+      'rejects with the new secret is retried once with the previous one (rotation with an overlap).',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  previous_secret_valid_until?: string;
 }
 
 export function toCreateIntegration(d: CreateIntegrationDto): CreateIntegrationInput {
@@ -207,6 +217,8 @@ export function toUpdateIntegration(d: UpdateIntegrationDto): UpdateIntegrationI
     requestTimeoutMs: d.request_timeout_ms,
     allowedReturnUrls: d.allowed_return_urls,
     authorizeParams: d.authorize_params,
+    previousSecretValidUntil:
+      d.previous_secret_valid_until === undefined ? undefined : new Date(d.previous_secret_valid_until),
   };
 }
 
@@ -228,6 +240,8 @@ export function presentIntegration(i: IntegrationEntity) {
     authorize_params: i.authorizeParams,
     status: i.status,
     status_reason: i.statusReason,
+    /** Until then the secret replaced by the last rotation is still tried (never the secret itself). */
+    previous_secret_valid_until: i.previousSecretValidUntil ? i.previousSecretValidUntil.toISOString() : null,
     created_at: i.createdAt.toISOString(),
     updated_at: i.updatedAt.toISOString(),
   };

@@ -375,6 +375,8 @@ export interface components {
             client_auth?: "client_secret_post" | "client_secret_basic";
             refresh_margin_seconds?: Record<string, never> | null;
             request_timeout_ms?: Record<string, never> | null;
+            /** @description With client_secret: until this time (ISO 8601, at most 90 days ahead) a refresh whose client the provider rejects with the new secret is retried once with the previous one (rotation with an overlap). */
+            previous_secret_valid_until?: string;
         };
         ImportConnectionDto: {
             /** @description Stored sealed; never returned. */

@@ -121,6 +121,18 @@ const envShape = z.object({
   AUDIT_FLUSH_INTERVAL_MS: positiveInt.default(5000),
   /** Extension: audit records buffered at most between flushes; beyond it they are dropped and counted. */
   AUDIT_BUFFER_MAX_ENTRIES: positiveInt.default(100_000),
+  /** Longest wait a provider may impose through Retry-After or a rate-limit reset (design 6b). */
+  RATE_LIMIT_MAX_WAIT_SECONDS: positiveInt.default(3600),
+  /**
+   * Floor between two refreshes of one connection (design 6b): an `expires_in` of 0 or a tiny one, or reads
+   * asking a `min_ttl` no fresh token can give, never call the provider more often than this.
+   */
+  MIN_REFRESH_INTERVAL_SECONDS: positiveInt.default(60),
+  /**
+   * Extension: how long a Redis command (a refresh lock, a rate-limit mark) may take before the answer is 503
+   * `unavailable`, so an unreachable Redis fails fast instead of hanging requests.
+   */
+  REDIS_COMMAND_TIMEOUT_MS: positiveInt.default(1000),
   /** Extension: refresh cadence for connections whose provider gives no expiry and has no catalogue default. */
   DEFAULT_REFRESH_INTERVAL_SECONDS: positiveInt.default(3600),
   /**

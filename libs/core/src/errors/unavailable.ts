@@ -1,5 +1,6 @@
 import { CryptoError } from '@vault/crypto';
 import { DatabaseUnavailable } from '@vault/persistence';
+import { RedisUnavailable } from '../redis/redis.service';
 import { VaultError } from './vault-error';
 
 /** What a caller is told to wait (`retry_after`, `Retry-After`) while a dependency of the vault is down. */
@@ -19,5 +20,6 @@ export function unavailable(what: string, retryAfterSeconds = UNAVAILABLE_RETRY_
 export function dependencyOutage(err: unknown): VaultError | null {
   if (err instanceof DatabaseUnavailable) return unavailable('the database');
   if (err instanceof CryptoError && err.code === 'kms_unavailable') return unavailable('the key service');
+  if (err instanceof RedisUnavailable) return unavailable('Redis');
   return null;
 }

@@ -5,6 +5,7 @@ import {
   IntegrationEventsRepository,
   IntegrationsRepository,
   UniqueViolation,
+  type IntegrationPatch,
   type Database,
   type IntegrationEntity,
   type IntegrationEvent,
@@ -42,7 +43,13 @@ export interface CreateIntegrationInput {
   authorizeParams?: Record<string, string>;
 }
 
-export type UpdateIntegrationInput = Partial<Omit<CreateIntegrationInput, 'key' | 'provider'>>;
+export type UpdateIntegrationInput = Partial<Omit<CreateIntegrationInput, 'key' | 'provider'>> & {
+  /** With `clientSecret`: the secret it replaces stays usable (as a fallback) until then. */
+  previousSecretValidUntil?: Date;
+};
+
+/** The longest overlap a client secret rotation may keep the previous secret for. */
+const MAX_SECRET_OVERLAP_MS = 90 * 24 * 3600_000;
 
 /** An integration with its client secret opened: only for the provider call, never for an answer. */
 export interface IntegrationCredentials {
@@ -174,6 +181,7 @@ export class IntegrationsService {
     actor: ActorKeyId = null,
   ): Promise<IntegrationEntity> {
     const before = await this.get(key);
+    checkOverlap(patch);
     const changes: Parameters<IntegrationsRepository['update']>[1] = {};
     if (patch.clientId !== undefined) changes.clientId = patch.clientId;
     if (patch.tokenUrl !== undefined) changes.tokenUrl = patch.tokenUrl;
@@ -209,17 +217,42 @@ export class IntegrationsService {
     }
     if (patch.clientSecret !== undefined) {
       changes.clientSecretSealed = await this.cipher.seal(patch.clientSecret, aad.integration(before.id));
+      Object.assign(
+        changes,
+        await this.previousSecret(before.id, patch.clientSecret, patch.previousSecretValidUntil),
+      );
     }
     await this.db.transaction(async (tx) => {
       // Locked so the recorded old values are the ones this change replaces.
       const current = await this.repo.findByKeyForUpdate(key, tx);
       if (!current || current.id !== before.id) throw VaultError.notFound('integration');
       const change = describeChange(current, changes, patch.clientSecret !== undefined);
+      if (change && patch.previousSecretValidUntil) {
+        change.previous_secret_valid_until = patch.previousSecretValidUntil.toISOString();
+      }
       assertSecretFollowsUrls(change, patch.clientSecret !== undefined);
       if (Object.keys(changes).length > 0) await this.repo.update(current.id, changes, tx);
       if (change) await this.record(current, 'updated', actor, change, tx);
     });
     return this.get(key);
+  }
+
+  /**
+   * The previous-secret columns of a rotation: with an overlap, the secret being replaced sealed under its own
+   * field; without one, none. Sending the same secret again (a retried PATCH) keeps the overlap as it is.
+   */
+  private async previousSecret(
+    id: string,
+    next: string,
+    validUntil: Date | undefined,
+  ): Promise<Pick<IntegrationPatch, 'previousClientSecretSealed' | 'previousSecretValidUntil'>> {
+    if (!validUntil) return { previousClientSecretSealed: null, previousSecretValidUntil: null };
+    const { clientSecret: current } = await this.credentials(id);
+    if (current === next) return {};
+    return {
+      previousClientSecretSealed: await this.cipher.seal(current, aad.previousClientSecret(id)),
+      previousSecretValidUntil: validUntil,
+    };
   }
 
   async delete(key: string, actor: ActorKeyId = null): Promise<void> {
@@ -264,4 +297,17 @@ export class IntegrationsService {
     const clientSecret = await this.cipher.open(row.clientSecretSealed, aad.integration(row.id));
     return { integration: row, clientSecret };
   }
+}
+
+/** `previous_secret_valid_until` goes with a new `client_secret`, and lies ahead (at most 90 days). */
+function checkOverlap(patch: UpdateIntegrationInput): void {
+  const until = patch.previousSecretValidUntil;
+  if (until === undefined) return;
+  const field = 'previous_secret_valid_until';
+  if (patch.clientSecret === undefined) {
+    throw VaultError.validation(field, 'goes with client_secret (it keeps the secret being replaced usable)');
+  }
+  const ahead = until.getTime() - Date.now();
+  if (!(ahead > 0)) throw VaultError.validation(field, 'must be in the future');
+  if (ahead > MAX_SECRET_OVERLAP_MS) throw VaultError.validation(field, 'must be at most 90 days ahead');
 }

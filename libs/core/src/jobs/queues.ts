@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 
 /** BullMQ queues and their payloads. Payloads carry IDs only, never a secret: failed jobs stay in Redis. */
@@ -34,6 +36,20 @@ export type KeyRotationJob = { kind: 'retire_data_key'; dataKeyId: string } | { 
  */
 export function bullConnection(redisUrl: string): Redis {
   return new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+}
+
+/**
+ * Logs a queue's connection errors, once per outage: without a listener BullMQ prints every reconnection
+ * failure to the console while Redis is down. BullMQ reconnects by itself.
+ */
+export function watchQueue<Q extends Pick<Queue, 'on' | 'name'>>(queue: Q): Q {
+  const logger = new Logger('Queues');
+  let down = false;
+  queue.on('error', (err: Error) => {
+    if (!down) logger.warn({ queue: queue.name, error: err.name }, 'queue connection lost; retrying');
+    down = true;
+  });
+  return queue;
 }
 
 /**

@@ -34,6 +34,13 @@ export class MetricsService implements CryptoMetrics {
     registers: [this.registry],
   });
 
+  readonly previousSecretUsed = new Counter({
+    name: 'vault_refresh_previous_secret_total',
+    help: 'Refreshes retried with the previous client secret (rotation overlap) after the current one was rejected, by outcome.',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly refreshLag = new Histogram({
     name: 'vault_refresh_lag_seconds',
     help: 'How late a scheduled refresh ran after it was due.',

@@ -3,14 +3,16 @@ import { Coalescer } from './coalescer';
 describe('Coalescer (group commit of refresh writes)', () => {
   it('writes what is submitted together in one call, and what arrives during a write in the next one', async () => {
     const calls: number[][] = [];
+    let release: () => void = () => undefined;
     const c = new Coalescer<number, number>(async (items) => {
       calls.push(items);
-      await new Promise((r) => setTimeout(r, 5));
+      if (calls.length === 1) await new Promise<void>((r) => (release = r));
       return items.map((i) => i * 10);
     });
     const first = [1, 2, 3].map((i) => c.submit(i));
-    await new Promise((r) => setTimeout(r, 1));
+    while (calls.length === 0) await new Promise((r) => setImmediate(r));
     const second = [4, 5].map((i) => c.submit(i));
+    release();
     expect(await Promise.all([...first, ...second])).toEqual([10, 20, 30, 40, 50]);
     expect(calls).toEqual([
       [1, 2, 3],

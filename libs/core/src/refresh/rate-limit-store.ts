@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { redisCall } from '../redis/redis.service';
 
 /** What the refresh engine needs of the rate-limit state: is an integration slowed down, and slow it down. */
 export interface RateLimits {
@@ -29,7 +30,7 @@ export class RedisRateLimits implements RateLimits {
     const now = this.clock();
     let entry = this.cache.get(integrationId);
     if (!entry || entry.checkedAt < now - 1000) {
-      const until = Number(await this.redis.get(this.key(integrationId))) || 0;
+      const until = Number(await redisCall(this.redis.get(this.key(integrationId)))) || 0;
       entry = { until, checkedAt: now };
       this.cache.set(integrationId, entry);
     }
@@ -41,6 +42,6 @@ export class RedisRateLimits implements RateLimits {
     const now = this.clock();
     const until = now + ms;
     this.cache.set(integrationId, { until, checkedAt: now });
-    await this.redis.set(this.key(integrationId), String(until), 'PX', ms);
+    await redisCall(this.redis.set(this.key(integrationId), String(until), 'PX', ms));
   }
 }

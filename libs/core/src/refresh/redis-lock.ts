@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { redisCall } from '../redis/redis.service';
 
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
@@ -40,7 +41,7 @@ export class RedisLocks {
     const owners = names.map(() => randomUUID());
     const pipeline = this.redis.pipeline();
     names.forEach((name, i) => pipeline.set(this.keyFor(name), owners[i] ?? '', 'PX', ttlMs, 'NX'));
-    const answers = (await pipeline.exec()) ?? [];
+    const answers = (await redisCall(pipeline.exec())) ?? [];
     names.forEach((name, i) => {
       const [err, ok] = answers[i] ?? [null, null];
       const owner = owners[i];
@@ -54,7 +55,7 @@ export class RedisLocks {
     if (locks.length === 0) return;
     const pipeline = this.redis.pipeline();
     for (const l of locks) pipeline.eval(RELEASE, 1, l.key, l.owner);
-    await pipeline.exec();
+    await redisCall(pipeline.exec());
   }
 
   /** Sets each lock's own TTL from now, in one pipeline; answers the locks that were no longer ours. */
@@ -62,12 +63,12 @@ export class RedisLocks {
     if (locks.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const { lock, ttlMs } of locks) pipeline.eval(EXTEND, 1, lock.key, lock.owner, String(ttlMs));
-    const answers = (await pipeline.exec()) ?? [];
+    const answers = (await redisCall(pipeline.exec())) ?? [];
     return locks.filter((_, i) => answers[i]?.[0] === null && answers[i]?.[1] !== 1).map((l) => l.lock);
   }
 
   async isHeld(name: string): Promise<boolean> {
-    return (await this.redis.exists(this.keyFor(name))) === 1;
+    return (await redisCall(this.redis.exists(this.keyFor(name)))) === 1;
   }
 
   private handle(name: string, owner: string): HeldLock {

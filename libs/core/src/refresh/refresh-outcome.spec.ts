@@ -30,6 +30,7 @@ function callFor(row = rowOf()): PlannedCall {
       refreshTokenFingerprint: 'fp',
     },
     request: undefined as never,
+    previousSecretRequest: null,
   };
 }
 
@@ -72,14 +73,29 @@ describe('outcome handling: a successful answer', () => {
 
   it('a short-lived token gets at most half its life as margin; no expires_in takes the catalogue default', async () => {
     const o = new RefreshOutcomes(fakePorts(rowOf()).ports);
-    const short = await o.success(callFor(), tokens({ expiresIn: 100 }));
-    expect(short.write.nextRefreshAt).toEqual(new Date(T0 + 50_000));
+    const short = await o.success(callFor(), tokens({ expiresIn: 200 }));
+    expect(short.write.nextRefreshAt).toEqual(new Date(T0 + 100_000));
     const none = await o.success(callFor(), tokens({ expiresIn: null }));
     expect(none.write.accessTokenExpiresAt).toEqual(
       new Date(T0 + CATALOGUE.oauth2.defaultAccessTokenTtlSeconds * 1000),
     );
     const slack = await o.success(callFor(), tokens({ tokenType: 'bot' }));
     expect(slack.write.tokenType).toBe('bot');
+  });
+
+  it('an expires_in of 0 or a tiny one is not due again before MIN_REFRESH_INTERVAL_SECONDS', async () => {
+    const o = new RefreshOutcomes(fakePorts(rowOf()).ports);
+    for (const expiresIn of [0, 1, 30]) {
+      const { write } = await o.success(callFor(), tokens({ expiresIn }));
+      expect(write.accessTokenExpiresAt).toEqual(new Date(T0 + expiresIn * 1000));
+      expect(write.nextRefreshAt).toEqual(new Date(T0 + config.MIN_REFRESH_INTERVAL_SECONDS * 1000));
+    }
+  });
+
+  it('the expiry counts from the answer, not from a write retried later', async () => {
+    const o = new RefreshOutcomes(fakePorts(rowOf(), () => T0 + 60_000).ports);
+    const { write } = await o.success(callFor(), tokens(), T0);
+    expect(write.accessTokenExpiresAt).toEqual(new Date(T0 + 3_600_000));
   });
 
   it('counts the success whether or not the fenced write applied (a newer grant is kept)', () => {
@@ -182,6 +198,20 @@ describe('outcome handling: every failure class', () => {
       nextRefreshAt: new Date(T0 + 7_000),
       status: 'refresh_failing',
     });
+  });
+
+  it('a Retry-After of a year is capped at RATE_LIMIT_MAX_WAIT_SECONDS', async () => {
+    const { ports, state } = fakePorts(rowOf());
+    const report = await new RefreshOutcomes(ports).failure(
+      rowOf(),
+      'a1',
+      'scheduled',
+      failureOf({ class: 'rate_limited', code: 'http_429', httpStatus: 429, retryAfterSeconds: 31_536_000 }),
+    );
+    const cap = config.RATE_LIMIT_MAX_WAIT_SECONDS;
+    expect(report.retryAfterSeconds).toBe(cap);
+    expect(state.slowedDown).toEqual([{ integrationId: 'i1', seconds: cap }]);
+    expect(state.failures[0]?.nextRefreshAt).toEqual(new Date(T0 + cap * 1000));
   });
 
   it('rate_limited without a Retry-After falls back to the backoff', async () => {

@@ -44,6 +44,8 @@ export interface OutcomePorts {
     | 'REFRESH_BACKOFF_MAX_SECONDS'
     | 'SWEEP_LOOKAHEAD_SECONDS'
     | 'PROVIDER_TIMEOUT_MS'
+    | 'RATE_LIMIT_MAX_WAIT_SECONDS'
+    | 'MIN_REFRESH_INTERVAL_SECONDS'
   >;
   clock?: () => number;
   random?: () => number;
@@ -97,7 +99,13 @@ export class RefreshOutcomes {
           : null,
       tokenType: normaliseTokenType(storable(t.tokenType)),
       scopes: t.scopes?.map(storable) ?? null,
-      nextRefreshAt: nextRefreshAt(expiresAt, margin, new Date(issuedAt), this.random),
+      // However short the token's life (an expires_in of 0), never due again before the floor.
+      nextRefreshAt: new Date(
+        Math.max(
+          nextRefreshAt(expiresAt, margin, new Date(issuedAt), this.random).getTime(),
+          issuedAt + this.p.config.MIN_REFRESH_INTERVAL_SECONDS * 1000,
+        ),
+      ),
       refreshTokenExpiresAt: t.refreshTokenExpiresIn
         ? new Date(issuedAt + t.refreshTokenExpiresIn * 1000)
         : null,
@@ -138,7 +146,7 @@ export class RefreshOutcomes {
     if (trigger === 'scheduled') {
       await this.p.schedule.reschedule(row.id, row.version, new Date(this.now() + waitSeconds * 1000));
     }
-    return reportFromRow(row, failure.class, false, waitSeconds);
+    return { ...reportFromRow(row, failure.class, false, waitSeconds), reason: failure.code };
   }
 
   /** A failed provider call: its class decides the status, the backoff, the event and the hooks. */
@@ -166,7 +174,11 @@ export class RefreshOutcomes {
 
     let waitSeconds = backoffFor(row, this.p.config, this.random);
     if (failure.class === 'rate_limited') {
-      waitSeconds = failure.retryAfterSeconds ?? waitSeconds;
+      // One answer may not freeze an integration for a year: the provider's wait is capped.
+      waitSeconds = Math.min(
+        failure.retryAfterSeconds ?? waitSeconds,
+        this.p.config.RATE_LIMIT_MAX_WAIT_SECONDS,
+      );
       await this.p.rateLimits.slowDown(row.integration.id, waitSeconds);
     }
     if (failure.class === 'integration_error') await this.rejectCredentials(row, failure);

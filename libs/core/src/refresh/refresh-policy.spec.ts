@@ -43,6 +43,29 @@ describe('refresh policy: whether to call the provider', () => {
     },
   );
 
+  it('reads never call the provider more than once per MIN_REFRESH_INTERVAL_SECONDS per connection', () => {
+    const floor = config.MIN_REFRESH_INTERVAL_SECONDS;
+    // Refreshed 10 s ago, and what the provider gave (expires_in: 0) is not fresh for any read.
+    const row = rowOf({ lastRefreshedAt: at(-10_000), accessTokenExpiresAt: at(-10_000) });
+    expect(plan(row, 'on_demand', 60, config, T0)).toEqual({
+      kind: 'hold',
+      failure: { class: 'rate_limited', code: 'min_refresh_interval', httpStatus: null, ambiguous: false },
+      waitSeconds: floor - 10,
+    });
+    expect(plan(row, 'on_demand', 60, config, T0 + floor * 1000 - 10_000)).toMatchObject({ kind: 'call' });
+    // A fresh enough token is still served; an operator's forced refresh is not held.
+    expect(
+      plan(
+        rowOf({ lastRefreshedAt: at(-10_000), accessTokenExpiresAt: at(600_000) }),
+        'on_demand',
+        60,
+        config,
+        T0,
+      ),
+    ).toMatchObject({ kind: 'done' });
+    expect(plan(row, 'forced', 0, config, T0)).toMatchObject({ kind: 'call' });
+  });
+
   it('a read after a rate-limit failure is not held by the retry interval (the integration limit decides)', () => {
     const lastError = {
       class: 'rate_limited',

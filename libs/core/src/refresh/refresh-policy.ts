@@ -17,6 +17,7 @@ export type PolicyConfig = Pick<
   | 'PROVIDER_TIMEOUT_MS'
   | 'REFRESH_BACKOFF_BASE_SECONDS'
   | 'REFRESH_BACKOFF_MAX_SECONDS'
+  | 'MIN_REFRESH_INTERVAL_SECONDS'
 >;
 
 /** Reads do not retry a provider that failed (transiently) less than this long ago. */
@@ -93,6 +94,17 @@ export function plan(
         ambiguous: false,
       },
       waitSeconds: (ON_DEMAND_RETRY_MS - sinceFailure) / 1000,
+    };
+  }
+  const sinceRefresh = row.lastRefreshedAt ? now - row.lastRefreshedAt.getTime() : Infinity;
+  const floorMs = config.MIN_REFRESH_INTERVAL_SECONDS * 1000;
+  if (trigger === 'on_demand' && sinceRefresh < floorMs) {
+    // Refreshed less than the floor ago and still not fresh enough for this read (a min_ttl above what the
+    // provider gives, an expires_in of 0): reads may not make the vault call the provider in a loop.
+    return {
+      kind: 'hold',
+      failure: { class: 'rate_limited', code: 'min_refresh_interval', httpStatus: null, ambiguous: false },
+      waitSeconds: (floorMs - sinceRefresh) / 1000,
     };
   }
   if (

@@ -47,7 +47,8 @@ export function providerClient(
 /**
  * Opens the client secret and the refresh token of a row read under the lock and builds the provider call:
  * the request, the adapter, and the journal entry recorded before the call (with the refresh token's
- * fingerprint, never the token).
+ * fingerprint, never the token). During a client secret rotation's overlap, also the request with the
+ * previous secret.
  */
 export async function buildRefreshCall(
   row: RefreshRow,
@@ -56,11 +57,17 @@ export async function buildRefreshCall(
   cipher: Pick<EnvelopeCipher, 'open'>,
   providers: Pick<ProviderRegistry, 'get'>,
   newId: () => string = randomUUID,
+  now: () => number = Date.now,
 ): Promise<PlannedCall> {
   const integration = row.integration;
   const provider = integration.provider as ProviderName;
   const clientSecret = await cipher.open(integration.clientSecretSealed, aad.integration(integration.id));
   const refreshToken = await cipher.open(row.refreshTokenSealed, aad.connection(row.id, 'refresh_token'));
+  const request = { ...providerClient(integration, clientSecret), refreshToken, timeoutMs };
+  const previous =
+    integration.previousClientSecretSealed && (integration.previousSecretValidUntil?.getTime() ?? 0) > now()
+      ? await cipher.open(integration.previousClientSecretSealed, aad.previousClientSecret(integration.id))
+      : null;
   return {
     row,
     trigger,
@@ -75,6 +82,7 @@ export async function buildRefreshCall(
       connectionVersion: row.version,
       refreshTokenFingerprint: fingerprint(refreshToken),
     },
-    request: { ...providerClient(integration, clientSecret), refreshToken, timeoutMs },
+    request,
+    previousSecretRequest: previous === null ? null : { ...request, clientSecret: previous },
   };
 }

@@ -27,7 +27,7 @@ export interface WorkDeps {
   attempts: Pick<RefreshAttemptsRepository, 'start' | 'open' | 'finish'>;
   cipher: Pick<EnvelopeCipher, 'open'>;
   providers: Pick<ProviderRegistry, 'get'>;
-  metrics: Pick<MetricsService, 'refreshDuration'>;
+  metrics: Pick<MetricsService, 'refreshDuration' | 'previousSecretUsed'>;
   config: VaultConfig;
   outcomes: RefreshOutcomes;
   rateLimits: RateLimits;
@@ -132,20 +132,32 @@ export class RefreshWork {
     };
   }
 
-  /** The provider call, with one quick retry of an ambiguous failure where the provider has a grace window. */
+  /**
+   * The provider call, with one quick retry of an ambiguous failure where the provider has a grace window, and
+   * during a client secret rotation's overlap one retry with the previous secret when the provider rejects the
+   * client (an integration_error it answered: the refresh token was not used).
+   */
   private async execute(call: PlannedCall): Promise<RefreshResult> {
-    let result = await this.callProvider(call);
+    let result = await this.callProvider(call, call.request);
     if (!result.ok && result.failure.ambiguous && (call.entry.graceSeconds ?? 0) > 0) {
       // The request may have reached the provider; inside its grace window the same RT works once more.
-      result = await this.callProvider(call);
+      result = await this.callProvider(call, call.request);
+    }
+    const previous = call.previousSecretRequest;
+    if (!result.ok && previous && result.failure.class === 'integration_error' && result.failure.httpStatus) {
+      result = await this.callProvider(call, previous);
+      this.d.metrics.previousSecretUsed.inc({
+        provider: call.provider,
+        outcome: result.ok ? 'accepted' : 'rejected',
+      });
     }
     return result;
   }
 
-  private async callProvider(call: PlannedCall): Promise<RefreshResult> {
+  private async callProvider(call: PlannedCall, request: PlannedCall['request']): Promise<RefreshResult> {
     const end = this.d.metrics.refreshDuration.startTimer({ provider: call.provider });
     try {
-      return await call.adapter.refresh(call.request);
+      return await call.adapter.refresh(request);
     } finally {
       end();
     }

@@ -125,6 +125,7 @@ export class RefreshService implements OnDemandRefresher {
     throw new VaultError('provider_unavailable', 'the provider could not issue a fresh access token now', {
       retry_after: Math.max(1, Math.min(300, Math.ceil(report.retryAfterSeconds ?? 5))),
       outcome: report.outcome,
+      ...(report.reason ? { reason: report.reason } : {}),
     });
   }
 

@@ -18,6 +18,8 @@ export interface RefreshReport {
   expiresAt: Date | null;
   /** Seconds until the next attempt, for 503 answers. */
   retryAfterSeconds: number | null;
+  /** Why no call was made (a hold-back): `min_refresh_interval`, `provider_slowed_down`… */
+  reason?: string;
 }
 
 export interface NeedsReauthEvent {
@@ -62,6 +64,11 @@ export interface PlannedCall {
     refreshTokenFingerprint: string;
   };
   request: RefreshRequest;
+  /**
+   * The same request with the client secret a rotation replaced, while its overlap lasts: made once if the
+   * provider rejects the client with the current secret.
+   */
+  previousSecretRequest: RefreshRequest | null;
 }
 
 /** A report built from the row as it stands (no write made by this refresher). */

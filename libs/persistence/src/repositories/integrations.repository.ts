@@ -15,7 +15,7 @@ export type IntegrationPatch = Partial<Omit<NewIntegration, 'id' | 'key' | 'prov
 
 const COLUMNS = `id, key, provider, client_id, token_url, authorize_url, revoke_url, scopes, client_auth,
   refresh_margin_seconds, request_timeout_ms, allowed_return_urls, authorize_params, status, status_reason,
-  created_at, updated_at`;
+  previous_secret_valid_until, created_at, updated_at`;
 
 /** The columns a patch may set, by property. */
 const PATCHABLE: Record<keyof IntegrationPatch, string> = {
@@ -160,6 +160,7 @@ function toIntegration(r: Row): IntegrationEntity {
     authorizeParams: r.authorize_params as Record<string, string>,
     status: r.status as IntegrationStatus,
     statusReason: r.status_reason as string | null,
+    previousSecretValidUntil: r.previous_secret_valid_until as Date | null,
     createdAt: r.created_at as Date,
     updatedAt: r.updated_at as Date,
   } as IntegrationEntity;

@@ -16,6 +16,8 @@ export interface RefreshRow {
   refreshFailures: number;
   scopes: string[];
   lastError: ConnectionLastError | null;
+  /** The last successful refresh (null: never refreshed since the grant was imported). */
+  lastRefreshedAt: Date | null;
   /** Changes with every write to the row: tells a waiting reader whether the lock holder did something. */
   updatedAt: Date;
   /** An attempt of this connection was journalled and never finished (its process died). */
@@ -27,6 +29,9 @@ export interface RefreshRow {
     status: IntegrationStatus;
     clientId: string;
     clientSecretSealed: Buffer;
+    /** The secret a rotation replaced, kept until `previousSecretValidUntil` (null: no overlap). */
+    previousClientSecretSealed: Buffer | null;
+    previousSecretValidUntil: Date | null;
     clientAuth: string;
     tokenUrl: string | null;
     authorizeUrl: string | null;
@@ -81,6 +86,7 @@ function toRefreshRow(r: Row): RefreshRow {
     refreshFailures: r.refresh_failures as number,
     scopes: r.scopes as string[],
     lastError: r.last_error as ConnectionLastError | null,
+    lastRefreshedAt: r.last_refreshed_at as Date | null,
     updatedAt: r.updated_at as Date,
     hasOpenAttempts: r.has_open_attempts as boolean,
     integration: {
@@ -90,6 +96,8 @@ function toRefreshRow(r: Row): RefreshRow {
       status: r.i_status as IntegrationStatus,
       clientId: r.i_client_id as string,
       clientSecretSealed: r.i_client_secret_sealed as Buffer,
+      previousClientSecretSealed: r.i_previous_client_secret_sealed as Buffer | null,
+      previousSecretValidUntil: r.i_previous_secret_valid_until as Date | null,
       clientAuth: r.i_client_auth as string,
       tokenUrl: r.i_token_url as string | null,
       authorizeUrl: r.i_authorize_url as string | null,
@@ -102,11 +110,13 @@ function toRefreshRow(r: Row): RefreshRow {
 
 const LOAD_SQL = `
   SELECT c.id, c.tenant_id, c.status, c.version, c.refresh_token_sealed, c.access_token_expires_at,
-         c.next_refresh_at, c.refresh_failures, c.scopes, c.last_error, c.updated_at,
+         c.next_refresh_at, c.refresh_failures, c.scopes, c.last_error, c.last_refreshed_at, c.updated_at,
          EXISTS (SELECT 1 FROM refresh_attempts a WHERE a.connection_id = c.id AND a.finished_at IS NULL)
            AS has_open_attempts,
          i.id AS i_id, i.key AS i_key, i.provider AS i_provider, i.status AS i_status, i.client_id AS i_client_id,
          i.client_secret_sealed AS i_client_secret_sealed, i.client_auth AS i_client_auth, i.token_url AS i_token_url,
+         i.previous_client_secret_sealed AS i_previous_client_secret_sealed,
+         i.previous_secret_valid_until AS i_previous_secret_valid_until,
          i.authorize_url AS i_authorize_url, i.revoke_url AS i_revoke_url,
          i.refresh_margin_seconds AS i_refresh_margin_seconds, i.request_timeout_ms AS i_request_timeout_ms
   FROM connections c JOIN integrations i ON i.id = c.integration_id WHERE c.id = ANY($1::uuid[])`;
