@@ -29,6 +29,14 @@
  *   BENCH_SKIP_BUILD=1      use dist/ as it is
  *   BENCH_PROFILE=1         after the rounds, one more max-throughput run per side under the CPU profiler; prints
  *                           the top costs and keeps the .cpuprofile files in bench/results/
+ *   BENCH_CACHE             which vault sides to run: `cold,warm` (default), `cold` or `warm`
+ *
+ * The vault runs as two processes on the same database, one per state of its token cache:
+ *   cold  the default TOKEN_CACHE_MAX_AGE_MS (1 s), each round started with an empty cache (after a pause longer
+ *         than the maximum age); requests pick random rows, so a row is a hit only if it was read within the
+ *         last second: the hit ratio printed is what the default bound gives at that rate over BENCH_ROWS rows;
+ *   warm  TOKEN_CACHE_MAX_AGE_MS=60000 and every row read once just before each round, so every request of the
+ *         round is a hit: the cost of the hot path when connections are read more often than the maximum age.
  */
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -55,6 +63,15 @@ const cfg = {
   seedConcurrency: 32,
   logLevel: process.env.BENCH_LOG_LEVEL || 'silent',
   profile: process.env.BENCH_PROFILE === '1',
+  cache: (process.env.BENCH_CACHE || 'cold,warm').split(',').map((m) => m.trim()),
+};
+for (const m of cfg.cache)
+  if (m !== 'cold' && m !== 'warm') throw new Error('BENCH_CACHE must list cold and/or warm');
+
+/** The two states of the vault's token cache (see above): process settings and what precedes each round. */
+const CACHE_SIDES = {
+  cold: { maxAgeMs: 1000 },
+  warm: { maxAgeMs: 60_000 },
 };
 
 /** Issue 10's targets for the hot path: at least the bare server's throughput, and no worse p99. */
@@ -152,12 +169,49 @@ async function readVaultMetrics(base) {
   const text = await res.text();
   const kms = promSum(text, 'vault_kms_requests_total', 'operation', { process: 'vault-api' });
   const cache = promSum(text, 'vault_data_key_cache_total', 'result', { process: 'vault-api' });
+  const tokenCache = promSum(text, 'vault_token_cache_total', 'result', { process: 'vault-api' });
   return {
     kms,
     kmsTotal: Object.values(kms).reduce((a, b) => a + b, 0),
     cacheHit: cache.hit || 0,
     cacheMiss: cache.miss || 0,
+    tokenHit: tokenCache.hit || 0,
+    tokenMiss: tokenCache.miss || 0,
+    tokenBypass: tokenCache.bypass || 0,
   };
+}
+
+/** A vault side's run: its KMS calls, data-key and token cache results, read from /metrics around it. */
+async function measured(target, run) {
+  if (!target.vault) return run();
+  const before = await readVaultMetrics(target.base);
+  const r = await run();
+  const after = await readVaultMetrics(target.base);
+  const d = (k) => after[k] - before[k];
+  const lookups = d('tokenHit') + d('tokenMiss') + d('tokenBypass');
+  return {
+    ...r,
+    kmsCalls: d('kmsTotal'),
+    dataKeyCache: { hit: d('cacheHit'), miss: d('cacheMiss') },
+    tokenCache: { hit: d('tokenHit'), miss: d('tokenMiss'), bypass: d('tokenBypass') },
+    tokenCacheHitRatio: lookups > 0 ? round3(d('tokenHit') / lookups) : null,
+  };
+}
+
+/** Puts a vault side in its cache state before a round: warm reads every row once, cold waits it empty. */
+async function prepareCache(target, ids) {
+  if (target.name === 'warm')
+    await procs.pool(ids.length, cfg.seedConcurrency, (i) =>
+      procs.apiCall(
+        target.base,
+        target.apiKey,
+        'GET',
+        `/v1/connections/${ids[i]}/token?min_ttl=60`,
+        null,
+        200,
+      ),
+    );
+  if (target.name === 'cold') await lib.sleep(CACHE_SIDES.cold.maxAgeMs + 200);
 }
 
 async function seed(apiBase, apiKey) {
@@ -237,7 +291,8 @@ async function main() {
   checkWrk();
   log(
     `token benchmark: ${cfg.rows} rows, ${cfg.rounds} alternating rounds of ${cfg.duration} s per side, ` +
-      `${cfg.connections} connections, wrk ${cfg.wrkThreads} thread(s), node ${process.version}, ${os.cpus().length} cores`,
+      `${cfg.connections} connections, wrk ${cfg.wrkThreads} thread(s), vault token cache ${cfg.cache.join(' and ')}, ` +
+      `node ${process.version}, ${os.cpus().length} cores`,
   );
   procs.ensureBuild('vault-api'); // the bare server reuses the vault's compiled crypto
 
@@ -246,26 +301,34 @@ async function main() {
   const masterKey = crypto.randomBytes(32).toString('base64');
   const apiKey = procs.generateApiKey();
   log(`database ${db.name}, Redis prefix ${prefix}`);
-  const profileFiles = { vault: profilePath('token-vault-api'), bare: profilePath('token-bare') };
+  const profileFiles = { bare: profilePath('token-bare') };
 
-  const api = await procs.startVault(
-    'api',
-    {
-      DATABASE_URL: db.url,
-      DATABASE_POOL_SIZE: String(POOL_SIZE),
-      REDIS_URL,
-      REDIS_PREFIX: prefix,
-      KMS_DRIVER: 'local',
-      LOCAL_KMS_KEY: masterKey,
-      BOOTSTRAP_API_KEY: apiKey,
-      BENCH_PROFILE_FILE: profileFiles.vault,
-    },
-    { fromDist: true, profile: cfg.profile, logLevel: cfg.logLevel },
-  );
-  log(`vault-api ready on ${api.url} in ${api.startSeconds.toFixed(1)} s`);
-  const seeded = await seed(api.url, apiKey);
+  // One vault-api process per state of the token cache, on the same database and Redis prefix.
+  const vaults = [];
+  for (const name of cfg.cache) {
+    profileFiles[name] = profilePath(`token-vault-api-${name}`);
+    const proc = await procs.startVault(
+      'api',
+      {
+        DATABASE_URL: db.url,
+        DATABASE_POOL_SIZE: String(POOL_SIZE),
+        REDIS_URL,
+        REDIS_PREFIX: prefix,
+        KMS_DRIVER: 'local',
+        LOCAL_KMS_KEY: masterKey,
+        BOOTSTRAP_API_KEY: apiKey,
+        TOKEN_CACHE_MAX_AGE_MS: String(CACHE_SIDES[name].maxAgeMs),
+        BENCH_PROFILE_FILE: profileFiles[name],
+      },
+      { fromDist: true, profile: cfg.profile, logLevel: cfg.logLevel },
+    );
+    log(`vault-api (${name} cache) ready on ${proc.url} in ${proc.startSeconds.toFixed(1)} s`);
+    vaults.push({ name, proc, base: proc.url, apiKey, vault: true });
+  }
+  const seeded = await seed(vaults[0].base, apiKey);
   const idsFile = path.join(lib.tmpDir(), 'ids.txt');
   fs.writeFileSync(idsFile, seeded.ids.join('\n') + '\n');
+  for (const v of vaults) v.idsFile = idsFile;
 
   const barePort = await procs.freePort();
   const bareProc = procs.startChild(
@@ -285,42 +348,48 @@ async function main() {
   );
   const bare = { name: 'bare', proc: bareProc, base: `http://127.0.0.1:${barePort}`, idsFile, apiKey: null };
   await procs.waitReady(bareProc, `${bare.base}/health`);
-  const vault = { name: 'vault', proc: api, base: api.url, idsFile, apiKey };
-  await checkAnswers(vault, bare, seeded.samples);
+  for (const v of vaults) await checkAnswers(v, bare, seeded.samples);
 
-  for (const t of [bare, vault]) {
+  const sides = [bare, ...vaults];
+  for (const t of sides) {
     log(`${t.name}: warm-up ${cfg.warmup} s`);
     await wrkRun(t, cfg.warmup);
   }
 
-  const metricsBefore = await readVaultMetrics(api.url);
-  const runs = { bare: { max: [], fixed: [] }, vault: { max: [], fixed: [] } };
-  const order = (round) => (round % 2 === 0 ? [bare, vault] : [vault, bare]);
+  const runs = Object.fromEntries(sides.map((t) => [t.name, { max: [], fixed: [] }]));
+  // Each round starts with a different side, so drift on a shared machine hits every side alike.
+  const order = (round) => sides.map((_, k) => sides[(k + round) % sides.length]);
+  const oneRun = async (t, kind, go) => {
+    await prepareCache(t, seeded.ids);
+    const r = await measured(t, go);
+    runs[t.name][kind].push(r);
+    return r;
+  };
+  const cacheNote = (r) =>
+    r.tokenCache ? `, token cache hits ${Math.round(100 * r.tokenCacheHitRatio)} %` : '';
   for (let round = 0; round < cfg.rounds; round++) {
     for (const t of order(round)) {
-      const r = await wrkRun(t, cfg.duration);
-      runs[t.name].max.push(r);
-      log(`round ${round + 1} max   ${t.name.padEnd(5)}: ${fmtRun(r)}`);
+      const r = await oneRun(t, 'max', () => wrkRun(t, cfg.duration));
+      log(`round ${round + 1} max   ${t.name.padEnd(5)}: ${fmtRun(r)}${cacheNote(r)}`);
     }
   }
   const maxOf = (name) => spread(runs[name].max, (r) => r.rps).median;
   const rate =
-    cfg.rate ?? Math.max(100, Math.floor((0.5 * Math.min(maxOf('bare'), maxOf('vault'))) / 100) * 100);
+    cfg.rate ?? Math.max(100, Math.floor((0.5 * Math.min(...sides.map((t) => maxOf(t.name)))) / 100) * 100);
   for (let round = 0; round < cfg.rounds; round++) {
     for (const t of order(round)) {
-      const r = await fixedRateRun(t, rate);
-      runs[t.name].fixed.push(r);
+      const r = await oneRun(t, 'fixed', () => fixedRateRun(t, rate));
       log(
-        `round ${round + 1} fixed ${t.name.padEnd(5)}: ${fmtRun(r)}, sends late by p99 ${r.sendLagMsP99} ms`,
+        `round ${round + 1} fixed ${t.name.padEnd(5)}: ${fmtRun(r)}, sends late by p99 ${r.sendLagMsP99} ms${cacheNote(r)}`,
       );
     }
   }
-  const metricsAfter = await readVaultMetrics(api.url);
 
   let profiles = null;
   if (cfg.profile) {
     profiles = {};
-    for (const t of [bare, vault]) {
+    for (const t of sides) {
+      await prepareCache(t, seeded.ids);
       startProfile(t.proc);
       await wrkRun(t, cfg.duration);
       await stopProfile(t.proc, profileFiles[t.name]);
@@ -331,6 +400,10 @@ async function main() {
   // ---- Summary
   const side = (name) => {
     const { max, fixed } = runs[name];
+    const all = [...max, ...fixed];
+    const sum = (pick) => all.reduce((a, r) => a + (pick(r) ?? 0), 0);
+    const hits = sum((r) => r.tokenCache?.hit);
+    const lookups = hits + sum((r) => r.tokenCache?.miss) + sum((r) => r.tokenCache?.bypass);
     return {
       rps: spread(max, (r) => r.rps),
       p50: spread(max, (r) => r.latencyMs.p50),
@@ -339,7 +412,9 @@ async function main() {
       generatorUs: spread(max, (r) => r.cpu?.generatorUs),
       postgresUs: spread(max, (r) => r.cpu?.postgresUs),
       generatorCores: spread(max, (r) => r.cpu?.generatorCores),
-      otherCores: spread([...max, ...fixed], (r) => r.cpu?.otherCores),
+      otherCores: spread(all, (r) => r.cpu?.otherCores),
+      kmsCalls: sum((r) => r.kmsCalls),
+      tokenCacheHitRatio: lookups > 0 ? round3(hits / lookups) : null,
       fixed: {
         rate,
         rps: spread(fixed, (r) => r.rps),
@@ -352,11 +427,17 @@ async function main() {
       },
     };
   };
-  const b = side('bare');
-  const v = side('vault');
-  const ratio = v.rps.median / b.rps.median;
-  const p99Ratio = v.fixed.p99.median / b.fixed.p99.median;
-  const kmsDuringLoad = metricsAfter.kmsTotal - metricsBefore.kmsTotal;
+  const summary = Object.fromEntries(sides.map((t) => [t.name, side(t.name)]));
+  const b = summary.bare;
+  const ratios = Object.fromEntries(
+    vaults.map((v) => [
+      v.name,
+      {
+        rps: summary[v.name].rps.median / b.rps.median,
+        p99: summary[v.name].fixed.p99.median / b.fixed.p99.median,
+      },
+    ]),
+  );
 
   const warnings = [];
   // The generator's ceiling: the rate at which its threads would be saturated, from its CPU per request.
@@ -368,57 +449,68 @@ async function main() {
         'the ratio may be compressed by the load generator',
     );
   }
-  if (b.generatorCores.max > 0.9 * cfg.wrkThreads || v.generatorCores.max > 0.9 * cfg.wrkThreads)
+  if (sides.some((t) => summary[t.name].generatorCores.max > 0.9 * cfg.wrkThreads))
     warnings.push('wrk used its threads fully in a round: the load generator was saturated');
-  for (const [name, s] of [
-    ['bare', b],
-    ['vault', v],
-  ]) {
+  for (const t of sides) {
+    const s = summary[t.name];
     if (s.fixed.rps.min < 0.97 * rate || s.fixed.sendLagMsP99.max > 5)
       warnings.push(
-        `${name}: the fixed-rate generator fell behind its schedule (min ${s.fixed.rps.min.toFixed(0)}/${rate} req/s, ` +
+        `${t.name}: the fixed-rate generator fell behind its schedule (min ${s.fixed.rps.min.toFixed(0)}/${rate} req/s, ` +
           `sends late by up to ${s.fixed.sendLagMsP99.max} ms at p99): its p99 is not the server's alone`,
       );
     if (s.fixed.generatorCores.max > 0.7)
       warnings.push(
-        `${name}: the fixed-rate generator used ${s.fixed.generatorCores.max} of a core: lower BENCH_RATE`,
+        `${t.name}: the fixed-rate generator used ${s.fixed.generatorCores.max} of a core: lower BENCH_RATE`,
       );
     if (s.otherCores.max > 0.2)
       warnings.push(
-        `${name}: other processes used up to ${s.otherCores.max} of a core during the rounds: figures are noisy`,
+        `${t.name}: other processes used up to ${s.otherCores.max} of a core during the rounds: figures are noisy`,
       );
   }
 
-  const checks = [
-    {
-      name: `vault req/s >= ${TARGETS.minThroughputRatio}× bare (medians)`,
-      pass: ratio >= TARGETS.minThroughputRatio,
-      value: `${ratio.toFixed(2)}×`,
-    },
-    {
-      name: `vault p99 at ${rate} req/s <= ${TARGETS.maxP99Ratio}× bare (medians)`,
-      pass: p99Ratio <= TARGETS.maxP99Ratio,
-      value: `${v.fixed.p99.median} ms vs ${b.fixed.p99.median} ms (${p99Ratio.toFixed(2)}×)`,
-    },
-    { name: '0 KMS calls during the load', pass: kmsDuringLoad === 0, value: `${kmsDuringLoad} KMS calls` },
-  ];
+  const checks = vaults.flatMap((v) => {
+    const s = summary[v.name];
+    const r = ratios[v.name];
+    return [
+      {
+        name: `vault (${v.name} cache) req/s >= ${TARGETS.minThroughputRatio}× bare (medians)`,
+        pass: r.rps >= TARGETS.minThroughputRatio,
+        value: `${r.rps.toFixed(2)}×`,
+      },
+      {
+        name: `vault (${v.name} cache) p99 at ${rate} req/s <= ${TARGETS.maxP99Ratio}× bare (medians)`,
+        pass: r.p99 <= TARGETS.maxP99Ratio,
+        value: `${s.fixed.p99.median} ms vs ${b.fixed.p99.median} ms (${r.p99.toFixed(2)}×)`,
+      },
+      {
+        name: `0 KMS calls during the load (${v.name} cache)`,
+        pass: s.kmsCalls === 0,
+        value: `${s.kmsCalls} KMS calls`,
+      },
+    ];
+  });
 
   const num = (x) => (x === null ? '-' : Math.abs(x) >= 100 ? Math.round(x) : Math.round(x * 100) / 100);
   const fmt = (s) => (s.median === null ? '-' : `${num(s.median)} (${num(s.min)}–${num(s.max)})`);
   const pair = (a, c) => `${num(a.median)} / ${num(c.median)}`;
+  const col = (f) => sides.map((t) => f(summary[t.name]));
   const rows = [
-    ['', 'bare', 'vault'],
-    ['max req/s, median (range)', fmt(b.rps), fmt(v.rps)],
-    ['  p50 / p99 ms (medians)', pair(b.p50, b.p99), pair(v.p50, v.p99)],
-    ['  server CPU µs/request', fmt(b.serverUs), fmt(v.serverUs)],
-    ['  wrk CPU µs/request', fmt(b.generatorUs), fmt(v.generatorUs)],
-    ['  postgres CPU µs/request', fmt(b.postgresUs), fmt(v.postgresUs)],
-    [`fixed ${rate} req/s: p50 / p99 ms`, pair(b.fixed.p50, b.fixed.p99), pair(v.fixed.p50, v.fixed.p99)],
-    ['  p99 ms, median (range)', fmt(b.fixed.p99), fmt(v.fixed.p99)],
-    ['  server CPU µs/request', fmt(b.fixed.serverUs), fmt(v.fixed.serverUs)],
-    ['  generator CPU µs/request', fmt(b.fixed.generatorUs), fmt(v.fixed.generatorUs)],
+    ['', ...sides.map((t) => (t.vault ? `vault, ${t.name} cache` : 'bare'))],
+    ['max req/s, median (range)', ...col((s) => fmt(s.rps))],
+    ['  p50 / p99 ms (medians)', ...col((s) => pair(s.p50, s.p99))],
+    ['  server CPU µs/request', ...col((s) => fmt(s.serverUs))],
+    ['  wrk CPU µs/request', ...col((s) => fmt(s.generatorUs))],
+    ['  postgres CPU µs/request', ...col((s) => fmt(s.postgresUs))],
+    [`fixed ${rate} req/s: p50 / p99 ms`, ...col((s) => pair(s.fixed.p50, s.fixed.p99))],
+    ['  p99 ms, median (range)', ...col((s) => fmt(s.fixed.p99))],
+    ['  server CPU µs/request', ...col((s) => fmt(s.fixed.serverUs))],
+    ['  generator CPU µs/request', ...col((s) => fmt(s.fixed.generatorUs))],
+    [
+      'token cache hit ratio (all rounds)',
+      ...col((s) => (s.tokenCacheHitRatio === null ? '-' : `${Math.round(100 * s.tokenCacheHitRatio)} %`)),
+    ],
   ];
-  const width = [34, 24, 24];
+  const width = [34, ...sides.map(() => 24)];
   const rule = '─'.repeat(width.reduce((a, c) => a + c + 3, 0));
   console.log(`\n${rule}`);
   console.log(
@@ -428,11 +520,11 @@ async function main() {
   console.log(rule);
   for (const r of rows) console.log(r.map((c, i) => String(c).padEnd(width[i])).join(' │ '));
   console.log(rule);
-  console.log(`vault / bare: ${ratio.toFixed(2)}× req/s, ${p99Ratio.toFixed(2)}× p99 at the fixed rate`);
-  console.log(
-    `KMS calls during the vault load: ${kmsDuringLoad} (data key cache: ${metricsAfter.cacheHit - metricsBefore.cacheHit} hit, ` +
-      `${metricsAfter.cacheMiss - metricsBefore.cacheMiss} miss); since start: ${JSON.stringify(metricsAfter.kms)}`,
-  );
+  for (const v of vaults)
+    console.log(
+      `vault (${v.name} cache) / bare: ${ratios[v.name].rps.toFixed(2)}× req/s, ` +
+        `${ratios[v.name].p99.toFixed(2)}× p99 at the fixed rate; ${summary[v.name].kmsCalls} KMS calls during its load`,
+    );
   for (const w of warnings) console.log(`WARNING: ${w}`);
   for (const c of checks) console.log(`${c.pass ? 'PASS' : 'FAIL'}  ${c.name}: ${c.value}`);
   console.log(rule);
@@ -442,17 +534,17 @@ async function main() {
     date: new Date().toISOString(),
     config: {
       ...cfg,
+      cacheSides: Object.fromEntries(cfg.cache.map((n) => [n, CACHE_SIDES[n]])),
       node: process.version,
       cores: os.cpus().length,
       poolSize: POOL_SIZE,
       generator: 'wrk + bench/fixed-rate.js',
     },
-    bare: b,
-    vault: v,
+    ...summary,
     rounds: runs,
-    ratio: round3(ratio),
-    p99Ratio: round3(p99Ratio),
-    kmsDuringLoad,
+    ratios: Object.fromEntries(
+      Object.entries(ratios).map(([n, r]) => [n, { rps: round3(r.rps), p99: round3(r.p99) }]),
+    ),
     seedSeconds: seeded.seconds,
     warnings,
     checks,
