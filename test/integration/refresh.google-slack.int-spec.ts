@@ -1,37 +1,19 @@
 import { startTestApi, type TestApi } from '../utils/api';
 import { startGoogleEmulator, startSlackEmulator, type Emulator } from '../utils/provider-emulators';
-import { createIntegration, peerIntegration, importStale } from '../utils/refresh-fixtures';
+import {
+  createIntegration,
+  eventTypes,
+  expectFlaggedInvalidGrant,
+  importStale,
+  importValid,
+  peerIntegration,
+} from '../utils/refresh-fixtures';
 
 /**
  * The refresh engine end to end (API in-process, real PostgreSQL and Redis) against the Google and Slack
  * token-endpoint emulators: what each provider's answers do to the stored grant and the connection status.
  * Scenarios that slow a provider down get their own integration, so the slow-down stays local to them.
  */
-
-/** Imports a grant whose access token is still valid for `ttlSeconds`: only a forced refresh calls the provider. */
-async function importValid(
-  api: TestApi,
-  integration: string,
-  refreshToken: string,
-  externalId: string,
-  ttlSeconds = 3600,
-): Promise<string> {
-  const res = await api.call('POST', '/v1/connections', {
-    integration,
-    tenant_id: 'tenant-1',
-    external_id: externalId,
-    refresh_token: refreshToken,
-    access_token: `valid-${externalId}`,
-    expires_in: ttlSeconds,
-  });
-  if (res.status !== 201) throw new Error(`connection not imported: ${res.status} ${res.raw}`);
-  return res.body.id as string;
-}
-
-async function eventTypes(api: TestApi, id: string): Promise<string[]> {
-  const res = await api.call('GET', `/v1/connections/${id}/events`);
-  return (res.body.data as { type: string }[]).map((e) => e.type);
-}
 
 /** Presents a refresh token to the emulator directly, as a third party would: is it still alive there? */
 async function emulatorAccepts(emulator: Emulator, refreshToken: string): Promise<boolean> {
@@ -103,17 +85,7 @@ describe('refresh through the API against the Google and Slack emulators', () =>
       expect(read.status).toBe(409);
       expect(read.body).toMatchObject({ error: 'reauth_required', reason: 'invalid_grant' });
       expect(read.raw).not.toContain(rt);
-      const conn = await api.call('GET', `/v1/connections/${id}`);
-      expect(conn.body).toMatchObject({
-        status: 'needs_reauth',
-        status_reason: 'invalid_grant',
-        next_refresh_at: null,
-      });
-      expect(conn.body.last_error).toMatchObject({
-        class: 'reauth_required',
-        code: 'invalid_grant',
-        http_status: 400,
-      });
+      await expectFlaggedInvalidGrant(api, id);
       expect(google.callsFor(rt)).toBe(1);
     });
 

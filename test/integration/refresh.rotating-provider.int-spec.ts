@@ -1,6 +1,12 @@
 import { startTestApi, type TestApi } from '../utils/api';
 import { startOAuthServer, type OAuthServer } from '../utils/oauth-server';
-import { createIntegration, oidcIntegration, importStale, query } from '../utils/refresh-fixtures';
+import {
+  createIntegration,
+  expectFlaggedInvalidGrant,
+  importStale,
+  oidcIntegration,
+  query,
+} from '../utils/refresh-fixtures';
 
 /**
  * Against a real authorization server (oidc-provider) that rotates refresh tokens and revokes the whole grant
@@ -67,17 +73,7 @@ describe('refresh against a rotating provider with reuse detection', () => {
     expect(read.body).toMatchObject({ error: 'reauth_required', reason: 'invalid_grant' });
     expect(server.tokenCalls - before).toBe(1);
 
-    const conn = await api.call('GET', `/v1/connections/${id}`);
-    expect(conn.body).toMatchObject({
-      status: 'needs_reauth',
-      status_reason: 'invalid_grant',
-      next_refresh_at: null,
-    });
-    expect(conn.body.last_error).toMatchObject({
-      class: 'reauth_required',
-      code: 'invalid_grant',
-      http_status: 400,
-    });
+    await expectFlaggedInvalidGrant(api, id);
 
     for (let i = 0; i < 3; i++) {
       expect((await api.call('GET', `/v1/connections/${id}/token`)).status).toBe(409);

@@ -86,6 +86,47 @@ export async function importStale(
   return res.body.id as string;
 }
 
+/** Imports a grant whose access token is still valid for `ttlSeconds`: only a forced refresh calls the provider. */
+export async function importValid(
+  api: { call: TestApi['call'] },
+  integration: string,
+  refreshToken: string,
+  externalId: string,
+  ttlSeconds = 3600,
+): Promise<string> {
+  const res = await api.call('POST', '/v1/connections', {
+    integration,
+    tenant_id: 'tenant-1',
+    external_id: externalId,
+    refresh_token: refreshToken,
+    access_token: `valid-${externalId}`,
+    expires_in: ttlSeconds,
+  });
+  if (res.status !== 201) throw new Error(`connection not imported: ${res.status} ${res.raw}`);
+  return res.body.id as string;
+}
+
+/** The types of a connection's events (up to 200). */
+export async function eventTypes(api: { call: TestApi['call'] }, id: string): Promise<string[]> {
+  const res = await api.call('GET', `/v1/connections/${id}/events?limit=200`);
+  return (res.body.data as { type: string }[]).map((e) => e.type);
+}
+
+/** The connection is flagged for re-consent because the provider refused its refresh token (invalid_grant). */
+export async function expectFlaggedInvalidGrant(api: { call: TestApi['call'] }, id: string): Promise<void> {
+  const conn = await api.call('GET', `/v1/connections/${id}`);
+  expect(conn.body).toMatchObject({
+    status: 'needs_reauth',
+    status_reason: 'invalid_grant',
+    next_refresh_at: null,
+  });
+  expect(conn.body.last_error).toMatchObject({
+    class: 'reauth_required',
+    code: 'invalid_grant',
+    http_status: 400,
+  });
+}
+
 export async function query<T = Record<string, unknown>>(
   url: string,
   text: string,

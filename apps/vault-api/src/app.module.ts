@@ -10,6 +10,7 @@ import { KeyRotationController } from './controllers/key-rotation.controller';
 import { OpsController } from './controllers/ops.controller';
 import { StatsController } from './controllers/stats.controller';
 import { AuditController } from './controllers/audit.controller';
+import { DashboardController } from './controllers/dashboard.controller';
 import { TokenController } from './controllers/token.controller';
 import { ApiKeyGuard } from './http/auth.guard';
 import { VaultErrorFilter } from './http/error.filter';
@@ -35,6 +36,7 @@ export class ApiModule {
         KeyRotationController,
         StatsController,
         AuditController,
+        DashboardController,
         OpsController,
       ],
       providers: [

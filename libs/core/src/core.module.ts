@@ -16,6 +16,7 @@ import {
   AuditRepository,
   ConnectionsRepository,
   ConnectSessionsRepository,
+  DashboardRepository,
   DataKeysRepository,
   ReauthDueRepository,
   Database,
@@ -302,8 +303,9 @@ export class CoreModule {
         { provide: ON_DEMAND_REFRESHER, useExisting: RefreshService },
         {
           provide: StatsService,
-          useFactory: (c: ConnectionsRepository, e: EventsRepository) => new StatsService(c, e),
-          inject: [ConnectionsRepository, EventsRepository],
+          useFactory: (c: ConnectionsRepository, e: EventsRepository, d: DashboardRepository) =>
+            new StatsService(c, e, d),
+          inject: [ConnectionsRepository, EventsRepository, DashboardRepository],
         },
         {
           provide: HealthService,

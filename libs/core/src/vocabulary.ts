@@ -9,6 +9,8 @@ export {
   type ApiKeyEntity,
   type ApiKeyScope,
   type AuditRecord,
+  type BrokenConnection,
+  type BrokenGroup,
   type ConnectionLastError,
   type ConnectionStatus,
   type ConnectionView,

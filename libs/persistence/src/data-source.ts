@@ -19,6 +19,7 @@ import { ReauthDue1732421000000 } from './migrations/1732421000000-reauth-due';
 import { ConnectSessionEntity } from './entities/connect-session.entity';
 import { KeyRotation1732410000000 } from './migrations/1732410000000-key-rotation';
 import { ConnectionCounts1732420000000 } from './migrations/1732420000000-connection-counts';
+import { OperatorDashboard1732430000000 } from './migrations/1732430000000-operator-dashboard';
 
 /** Entities and migrations are listed as classes so the same options work under tsc, swc and jest. */
 export const ENTITIES = [
@@ -43,6 +44,7 @@ export const MIGRATIONS = [
   ConnectSessions1732411000000,
   ConnectionCounts1732420000000,
   ReauthDue1732421000000,
+  OperatorDashboard1732430000000,
 ];
 
 /** Arbitrary constant shared by every process of the vault: the key of the migration advisory lock. */

@@ -26,4 +26,5 @@ export * from './repositories/refresh.repository';
 export * from './repositories/refresh-attempts.repository';
 export * from './repositories/refresh-schedule.repository';
 export * from './repositories/audit.repository';
+export * from './repositories/dashboard.repository';
 export * from './persistence.module';

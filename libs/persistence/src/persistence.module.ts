@@ -14,6 +14,7 @@ import { RefreshScheduleRepository } from './repositories/refresh-schedule.repos
 import { RefreshRepository } from './repositories/refresh.repository';
 import { AuditRepository } from './repositories/audit.repository';
 import { SealedValuesRepository } from './repositories/sealed-values.repository';
+import { DashboardRepository } from './repositories/dashboard.repository';
 
 export const REPOSITORIES = [
   IntegrationsRepository,
@@ -26,6 +27,7 @@ export const REPOSITORIES = [
   ConnectSessionsRepository,
   ReauthDueRepository,
   AuditRepository,
+  DashboardRepository,
 ] as const;
 
 /** Repositories that write connections' token rows, built with the `ConnectionChangeSink`. */

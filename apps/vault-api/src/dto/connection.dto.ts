@@ -159,7 +159,7 @@ export function toImport(d: ImportConnectionDto): ImportGrantInput {
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 /** The failure's shape only, whatever an older row may hold (rows once kept a provider's description). */
-function presentLastError(e: ConnectionLastError | null) {
+export function presentLastError(e: ConnectionLastError | null) {
   if (!e) return null;
   return {
     class: e.class,

@@ -308,6 +308,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/stats/broken": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["StatsController_broken"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stats/refresh-outcomes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["StatsController_outcomes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit": {
         parameters: {
             query?: never;
@@ -939,7 +971,60 @@ export interface operations {
     };
     StatsController_get: {
         parameters: {
-            query?: never;
+            query?: {
+                integration?: string;
+                provider?: "oauth2" | "google" | "slack" | "auth0" | "microsoft" | "github" | "hubspot" | "salesforce" | "atlassian" | "zoom" | "dropbox" | "notion" | "xero" | "intuit";
+                tenant_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    StatsController_broken: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                status?: "needs_reauth" | "refresh_failing";
+                integration?: string;
+                provider?: "oauth2" | "google" | "slack" | "auth0" | "microsoft" | "github" | "hubspot" | "salesforce" | "atlassian" | "zoom" | "dropbox" | "notion" | "xero" | "intuit";
+                tenant_id?: string;
+                /** @description The status reason, e.g. invalid_grant. */
+                reason?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    StatsController_outcomes: {
+        parameters: {
+            query?: {
+                integration?: string;
+                provider?: "oauth2" | "google" | "slack" | "auth0" | "microsoft" | "github" | "hubspot" | "salesforce" | "atlassian" | "zoom" | "dropbox" | "notion" | "xero" | "intuit";
+                tenant_id?: string;
+                /** @description Hours back, the current one last. */
+                hours?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;

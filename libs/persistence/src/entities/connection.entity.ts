@@ -104,6 +104,10 @@ export class ConnectionEntity {
   @Column('timestamptz', { name: 'reauth_due_at', nullable: true })
   reauthDueAt: Date | null;
 
+  /** When the connection entered `refresh_failing`/`needs_reauth` (null when healthy); kept by a trigger. */
+  @Column('timestamptz', { name: 'failing_since', nullable: true })
+  failingSince: Date | null;
+
   /** Lease of the sweep that claimed this connection's due refresh; claimable again once it has passed. */
   @Column('timestamptz', { name: 'refresh_claimed_until', nullable: true })
   refreshClaimedUntil: Date | null;

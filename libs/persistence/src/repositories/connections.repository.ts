@@ -1,6 +1,7 @@
 import type { Database, Queryable, Row } from '../database/database';
 import type { ConnectionLastError, ConnectionStatus } from '../entities/connection.entity';
 import type { ConnectionChangeSink } from './connection-changes';
+import { connectionConditions } from './dashboard.repository';
 import type { TenantScope } from './tenant-scope';
 
 /** Connection metadata joined with its integration's key and provider; never a secret. */
@@ -279,13 +280,17 @@ export class ConnectionsRepository {
    */
   async countByStatus(
     scope: TenantScope,
+    filter: ConnectionListFilter = {},
   ): Promise<{ status: ConnectionStatus; integrationKey: string; provider: string; count: number }[]> {
+    // connection_counts has the tenant, integration and status columns the conditions name (as `c`).
+    const params: unknown[] = [];
+    const where = connectionConditions(scope, filter, params);
     const rows = await this.db.query(
-      `SELECT k.status, i.key AS integration_key, i.provider, sum(k.n)::int AS count
-       FROM connection_counts k JOIN integrations i ON i.id = k.integration_id
-       WHERE ($1::text IS NULL OR k.tenant_id = $1)
-       GROUP BY k.status, i.key, i.provider HAVING sum(k.n) > 0 ORDER BY i.key, k.status`,
-      [scope.tenantId],
+      `SELECT c.status, i.key AS integration_key, i.provider, sum(c.n)::int AS count
+       FROM connection_counts c JOIN integrations i ON i.id = c.integration_id
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       GROUP BY c.status, i.key, i.provider HAVING sum(c.n) > 0 ORDER BY i.key, c.status`,
+      params,
     );
     return rows.map((r) => ({
       status: r.status as ConnectionStatus,
