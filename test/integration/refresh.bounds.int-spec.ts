@@ -67,6 +67,31 @@ describe('provider answers are bounded', () => {
     }
   });
 
+  it('an answer whose token_type and scope hold a NUL byte is stored (without it), not lost to a failing write', async () => {
+    await createIntegration(
+      api,
+      peerIntegration(server, 'nul', 'oauth2', { client_auth: 'client_secret_post' }),
+    );
+    const id = await importStale(api, 'nul', await server.mintRefreshToken('nul'), 'nul');
+    server.faults.push({
+      status: 200,
+      body: {
+        access_token: 'at-nul',
+        token_type: 'bea\u0000rer',
+        scope: 'read\u0000 write',
+        expires_in: 600,
+      },
+    });
+    const forced = await api.call('POST', `/v1/connections/${id}/refresh`);
+    expect(forced.body).toMatchObject({ outcome: 'success', called_provider: true });
+    const read = await api.call('GET', `/v1/connections/${id}/token`);
+    expect(read.body).toMatchObject({
+      access_token: 'at-nul',
+      token_type: 'Bearer',
+      scopes: ['read', 'write'],
+    });
+  });
+
   it('an expires_in of 0, with the worker sweeping and reads asking min_ttl=60 all along: at most one provider call per MIN_REFRESH_INTERVAL_SECONDS in 30 s', async () => {
     const id = await importStale(api, 'zero', await server.mintRefreshToken('zero'), 'zero');
     for (let i = 0; i < 500; i++)

@@ -92,6 +92,16 @@ describe('outcome handling: a successful answer', () => {
     }
   });
 
+  it('a NUL in token_type or a scope (PostgreSQL text cannot hold it) is dropped, not a write that fails forever', async () => {
+    const o = new RefreshOutcomes(fakePorts(rowOf()).ports);
+    const { write } = await o.success(
+      callFor(),
+      tokens({ tokenType: 'Bea\u0000rer', scopes: ['a\u0000b', 'c'] }),
+    );
+    expect(write.tokenType).toBe('Bearer');
+    expect(write.scopes).toEqual(['ab', 'c']);
+  });
+
   it('the expiry counts from the answer, not from a write retried later', async () => {
     const o = new RefreshOutcomes(fakePorts(rowOf(), () => T0 + 60_000).ports);
     const { write } = await o.success(callFor(), tokens(), T0);
