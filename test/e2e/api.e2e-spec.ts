@@ -73,6 +73,7 @@ describe('vault API over HTTP (real PostgreSQL, Redis and local KMS)', () => {
       }
     }
     expect(routes.length).toBeGreaterThanOrEqual(18);
+    // The OAuth callback is reached by the end user's browser: its connect session's state authenticates it.
     expect(
       routes
         .filter((r) => r.public)
@@ -86,6 +87,7 @@ describe('vault API over HTTP (real PostgreSQL, Redis and local KMS)', () => {
       '/health/live',
       '/health/ready',
       '/metrics',
+      '/v1/oauth/callback',
     ]);
     for (const r of routes.filter((x) => !x.public)) {
       const url = r.path.replace(/:[a-z_]+/g, '6b0f2c1e-8a4d-4f3b-9c2e-1d5a7e9b0c3f');

@@ -74,6 +74,14 @@ describe('bad input answers 4xx JSON with a machine-readable code (API over HTTP
       token_type: 'Bearer',
     }),
     'POST /v1/api-keys': () => ({ name: 'n', scopes: ['tokens:read'], tenant_id: 't' }),
+    'POST /v1/connect-sessions': () => ({
+      integration: 'acme',
+      tenant_id: 'tenant-a',
+      end_user_id: 'e2',
+      return_url: 'http://127.0.0.1:9/back',
+      scopes: ['s'],
+      user_scopes: ['u'],
+    }),
   };
 
   beforeAll(async () => {

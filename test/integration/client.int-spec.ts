@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  ConnectionRevokedError,
   ForbiddenError,
   NotFoundError,
   ReauthRequiredError,
@@ -59,7 +60,7 @@ describe('@vault/client against the real API', () => {
     api = await startTestApi({ REFRESH_BACKOFF_BASE_SECONDS: '1', REFRESH_BACKOFF_MAX_SECONDS: '3' });
     await api.app.listen({ port: 0, host: '127.0.0.1' });
     baseUrl = (await api.app.getUrl()).replace('[::1]', '127.0.0.1');
-    await createIntegration(api, oidcIntegration(server));
+    await createIntegration(api, { ...oidcIntegration(server), authorize_url: `${server.issuer}/auth` });
     serviceKey = (await createKey(['tokens:read', 'connections:read', 'connections:write'])).key;
   });
   afterAll(async () => {
@@ -192,5 +193,23 @@ describe('@vault/client against the real API', () => {
     for await (const c of vault.connections({ status: 'needs_reauth', limit: 1 })) found.push(c.id);
     expect(found.length).toBeGreaterThanOrEqual(1);
     expect(found).not.toContain(id);
+  });
+
+  it('revokes a connection (then ConnectionRevokedError on read) and starts a connect session', async () => {
+    const id = await importValid('revoked-by-client', 3600);
+    const vault = client();
+    await vault.getToken(id);
+    const revoked = await vault.revoke(id);
+    expect(revoked).toMatchObject({ id, status: 'revoked', provider_revocation: 'revoked' });
+    // The cached token went with it: the read asks the vault, which answers connection_revoked.
+    await expect(vault.getToken(id)).rejects.toBeInstanceOf(ConnectionRevokedError);
+
+    const session = await vault.startConnectSession({
+      integration: 'oidc',
+      tenant_id: 'tenant-1',
+      return_url: 'http://127.0.0.1:5000/done',
+    });
+    expect(new URL(session.authorize_url).searchParams.get('code_challenge_method')).toBe('S256');
+    expect(Date.parse(session.expires_at)).toBeGreaterThan(Date.now());
   });
 });

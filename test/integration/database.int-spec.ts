@@ -27,6 +27,8 @@ const integration = (key: string): NewIntegration => ({
   clientAuth: 'client_secret_post',
   refreshMarginSeconds: null,
   requestTimeoutMs: null,
+  allowedReturnUrls: [],
+  authorizeParams: {},
 });
 
 /** Fails instead of hanging when the pool has no connection left to give (one leaked by a transaction). */

@@ -8,9 +8,14 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 // oidc-provider (a test peer) prints "Unsupported runtime" through console.warn when it is imported on Node 20,
 // where it works all the same; it has no switch, so that one message is dropped. Its other development-only
-// warnings are avoided by configuring the test server explicitly (test/utils/oauth-server.ts).
+// warnings are avoided by configuring the test server explicitly (test/utils/oauth-server.ts), except the
+// notice that its development login and consent forms are on, which the connect-session tests need on purpose.
+const QUIET = [
+  'oidc-provider WARNING: Unsupported runtime',
+  'oidc-provider WARNING: a quick start development-only feature devInteractions',
+];
 const warn = console.warn.bind(console);
 console.warn = (...args: unknown[]): void => {
-  if (typeof args[0] === 'string' && args[0].includes('oidc-provider WARNING: Unsupported runtime')) return;
+  if (typeof args[0] === 'string' && QUIET.some((q) => (args[0] as string).includes(q))) return;
   warn(...args);
 };

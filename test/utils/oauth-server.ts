@@ -18,6 +18,13 @@ export interface OAuthServerOptions {
   /** Access token TTL in seconds; default 60. */
   accessTokenTtl?: number;
   faults?: Fault[];
+  /**
+   * For connect sessions: oidc-provider's development login and consent forms (played headlessly by
+   * test/utils/oauth-user.ts), PKCE required, and these redirect URIs registered for the client.
+   */
+  interactive?: { redirectUris: string[] };
+  /** Adds `refresh_token_expires_in` to answers that carry a refresh token, as GitHub and Microsoft do. */
+  refreshTokenExpiresIn?: number;
 }
 
 export interface OAuthServer {
@@ -79,13 +86,14 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
         token_endpoint_auth_method: 'client_secret_post', // oidc-provider accepts Basic for it too
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
-        redirect_uris: ['http://127.0.0.1:9999/cb'],
+        redirect_uris: ['http://127.0.0.1:9999/cb', ...(opts.interactive?.redirectUris ?? [])],
       },
     ],
     cookies: { keys: ['test-only-cookie-key'] },
     // Explicit choices where oidc-provider would otherwise warn about its development-only defaults: our own
-    // signing key, its memory adapter with a store per server, no dev interactions (the tests mint refresh
-    // tokens through the models), and the revocation policy spelled out (a client revokes its own tokens).
+    // signing key, its memory adapter with a store per server, no dev interactions unless a test plays the
+    // user (the others mint refresh tokens through the models), and the revocation policy spelled out (a
+    // client revokes its own tokens).
     jwks: { keys: [testSigningKey()] },
     adapter: createMemoryAdapter(),
     features: {
@@ -93,11 +101,18 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
         enabled: true,
         allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
       },
-      devInteractions: { enabled: false },
+      devInteractions: { enabled: opts.interactive !== undefined },
     },
-    pkce: { required: () => false },
+    pkce: { required: () => opts.interactive !== undefined },
     rotateRefreshToken: opts.rotate ?? true,
-    ttl: { AccessToken: opts.accessTokenTtl ?? 60, IdToken: 3600, RefreshToken: 3600, Grant: 86_400 },
+    ttl: {
+      AccessToken: opts.accessTokenTtl ?? 60,
+      IdToken: 3600,
+      RefreshToken: 3600,
+      Grant: 86_400,
+      Interaction: 600,
+      Session: 3600,
+    },
     findAccount: (_ctx, sub) => Promise.resolve({ accountId: sub, claims: () => Promise.resolve({ sub }) }),
   });
 
@@ -124,6 +139,10 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
     } finally {
       const params = (ctx as { oidc?: { params?: { grant_type?: unknown } } }).oidc?.params;
       if (params?.grant_type === 'refresh_token') tokenCalls++;
+    }
+    const answer = ctx.body as { refresh_token?: unknown } | undefined;
+    if (opts.refreshTokenExpiresIn !== undefined && typeof answer?.refresh_token === 'string') {
+      ctx.body = { ...answer, refresh_token_expires_in: opts.refreshTokenExpiresIn };
     }
     // A hang delays the answer of a request that was processed: a rotation the client never receives.
     if (fault) await applyFault(fault, ctx.req, ctx.res, hangs);

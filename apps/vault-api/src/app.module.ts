@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CoreModule, loggerParams, type VaultConfig } from '@vault/core';
 import { LoggerModule } from 'nestjs-pino';
 import { ApiKeysController } from './controllers/api-keys.controller';
+import { ConnectController } from './controllers/connect.controller';
 import { ConnectionsController } from './controllers/connections.controller';
 import { IntegrationsController } from './controllers/integrations.controller';
 import { KeyRotationController } from './controllers/key-rotation.controller';
@@ -30,6 +31,7 @@ export class ApiModule {
         TokenController,
         IntegrationsController,
         ConnectionsController,
+        ConnectController,
         ApiKeysController,
         KeyRotationController,
         StatsController,

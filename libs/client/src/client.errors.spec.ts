@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { VaultClient } from './client';
 import {
+  ConnectionRevokedError,
   ForbiddenError,
   NotFoundError,
   ReauthRequiredError,
@@ -26,6 +27,12 @@ describe('VaultClient: typed errors', () => {
       body: { error: 'reauth_required', message: 'the connection needs consent', reason: 'invalid_grant' },
       type: ReauthRequiredError,
       fields: { code: 'reauth_required', reason: 'invalid_grant' },
+    },
+    {
+      status: 409,
+      body: { error: 'connection_revoked', message: 'the connection was revoked', reason: 'revoked' },
+      type: ConnectionRevokedError,
+      fields: { code: 'connection_revoked' },
     },
     {
       status: 404,

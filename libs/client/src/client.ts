@@ -3,6 +3,9 @@ import { localExpiry, TokenCache } from './token-cache';
 import { abortReason, call, sleep, type CallOptions, type TransportSettings } from './transport';
 import type {
   AccessToken,
+  ConnectSession,
+  ConnectSessionInput,
+  RevokedConnection,
   Connection,
   ConnectionEvent,
   GrantInput,
@@ -158,6 +161,24 @@ export class VaultClient {
     this.#cache.delete(connectionId);
     const path = `/v1/connections/${enc(connectionId)}/grant`;
     return (await call<Connection>(this.#http, 'PUT', path, { ...options, body: grant })).body;
+  }
+
+  /** Revokes at the provider and wipes the secrets; the connection stays, `revoked` (scope `connections:write`). */
+  async revoke(connectionId: string, options: RequestOptions = {}): Promise<RevokedConnection> {
+    checkId(connectionId);
+    this.#cache.delete(connectionId);
+    const path = `/v1/connections/${enc(connectionId)}/revoke`;
+    return (await call<RevokedConnection>(this.#http, 'POST', path, options)).body;
+  }
+
+  /** Starts a connect session (scope `connections:write`): send the user's browser to `authorize_url`. */
+  async startConnectSession(
+    input: ConnectSessionInput,
+    options: RequestOptions = {},
+  ): Promise<ConnectSession> {
+    return (
+      await call<ConnectSession>(this.#http, 'POST', '/v1/connect-sessions', { ...options, body: input })
+    ).body;
   }
 
   async #fetchToken(connectionId: string, minTtl: number, retryDeadlineMs?: number): Promise<AccessToken> {

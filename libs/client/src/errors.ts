@@ -26,6 +26,12 @@ export class ReauthRequiredError extends VaultApiError {
   }
 }
 
+/**
+ * 409 `connection_revoked`: the connection was revoked (`POST /v1/connections/:id/revoke`) and holds no token;
+ * only a re-consent (a connect session with its `connection_id`) brings it back.
+ */
+export class ConnectionRevokedError extends VaultApiError {}
+
 /** 404: no such connection (or one of another tenant), or no such route. */
 export class NotFoundError extends VaultApiError {}
 
@@ -107,6 +113,8 @@ export function errorFromAnswer(
   if (status === 503) return new UnavailableError(message, code, status, details, retryAfter);
   if (status === 409 && code === 'reauth_required')
     return new ReauthRequiredError(message, code, status, details);
+  if (status === 409 && code === 'connection_revoked')
+    return new ConnectionRevokedError(message, code, status, details);
   const Class = BY_STATUS[status] ?? VaultApiError;
   return new Class(message, code, status, details);
 }

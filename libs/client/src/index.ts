@@ -1,5 +1,6 @@
 export { VaultClient, type GetTokenOptions, type RequestOptions, type VaultClientOptions } from './client';
 export {
+  ConnectionRevokedError,
   ForbiddenError,
   NotFoundError,
   ReauthRequiredError,

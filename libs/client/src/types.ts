@@ -6,6 +6,8 @@ import type { components, operations } from './generated/openapi';
 export type ImportConnectionInput = components['schemas']['ImportConnectionDto'];
 /** Body of `PUT /v1/connections/:id/grant`. */
 export type GrantInput = components['schemas']['GrantDto'];
+/** Starts the OAuth flow (authorization code + PKCE) for a new connection, or a re-consent with `connection_id`. */
+export type ConnectSessionInput = components['schemas']['StartConnectSessionDto'];
 /** Query of `GET /v1/connections`. */
 export type ListConnectionsQuery = NonNullable<
   operations['ConnectionsController_list']['parameters']['query']
@@ -42,6 +44,8 @@ export interface Connection {
   token_type: string;
   access_token_expires_at: string | null;
   refresh_token_expires_at: string | null;
+  /** Set while the refresh token dies within REAUTH_WARNING_DAYS: the time it dies (re-consent before). */
+  reauth_due_at: string | null;
   next_refresh_at: string | null;
   last_refreshed_at: string | null;
   refresh_failures: number;
@@ -49,6 +53,18 @@ export interface Connection {
   metadata: Record<string, unknown>;
   created_at: string;
   updated_at: string;
+}
+
+/** `POST /v1/connections/:id/revoke`: the connection, now `revoked`, and what the provider said. */
+export interface RevokedConnection extends Connection {
+  provider_revocation: 'revoked' | 'not_supported' | 'failed' | 'already_revoked';
+}
+
+/** Send the end user's browser to `authorize_url` before `expires_at`. */
+export interface ConnectSession {
+  id: string;
+  authorize_url: string;
+  expires_at: string;
 }
 
 export interface ConnectionEvent {

@@ -15,8 +15,10 @@ import {
   ApiKeysRepository,
   AuditRepository,
   ConnectionsRepository,
+  ConnectSessionsRepository,
   DashboardRepository,
   DataKeysRepository,
+  ReauthDueRepository,
   Database,
   EventsRepository,
   IntegrationEventsRepository,
@@ -37,7 +39,9 @@ import { ApiKeysService } from './api-keys/api-keys.service';
 import { AuditTrail } from './audit/audit-trail';
 import { AuditService } from './audit/audit.service';
 import { VAULT_CONFIG, outboundPolicy, type VaultConfig } from './config/vault-config';
+import { ConnectSessionsService } from './connect/connect-sessions.service';
 import { ConnectionsService } from './connections/connections.service';
+import { ReauthDueWatch } from './connections/reauth-due';
 import { StatsService } from './connections/stats.service';
 import { createKmsDriver } from './crypto/kms.factory';
 import { DataKeyRetirement } from './crypto/data-key-retirement';
@@ -226,6 +230,37 @@ export class CoreModule {
           inject: [getQueueToken(WEBHOOK_QUEUE)],
         },
         {
+          provide: ConnectSessionsService,
+          useFactory: (
+            sessions: ConnectSessionsRepository,
+            connectionsRepo: ConnectionsRepository,
+            connections: ConnectionsService,
+            integrations: IntegrationsService,
+            cipher: EnvelopeCipher,
+            providers: ProviderRegistry,
+            webhooks: WebhookNotifier,
+          ) =>
+            new ConnectSessionsService(
+              sessions,
+              connectionsRepo,
+              connections,
+              integrations,
+              cipher,
+              providers,
+              webhooks,
+              config,
+            ),
+          inject: [
+            ConnectSessionsRepository,
+            ConnectionsRepository,
+            ConnectionsService,
+            IntegrationsService,
+            EnvelopeCipher,
+            ProviderRegistry,
+            WebhookNotifier,
+          ],
+        },
+        {
           provide: RefreshService,
           useFactory: (
             repo: RefreshRepository,
@@ -321,6 +356,12 @@ export class CoreModule {
           inject: [ConnectionsRepository, MetricsService],
         },
         {
+          provide: ReauthDueWatch,
+          useFactory: (r: ReauthDueRepository, w: WebhookNotifier, m: MetricsService) =>
+            new ReauthDueWatch(r, w, m, config),
+          inject: [ReauthDueRepository, WebhookNotifier, MetricsService],
+        },
+        {
           provide: DataKeyRotation,
           useFactory: (cipher: EnvelopeCipher, keys: DataKeysRepository) => new DataKeyRotation(cipher, keys),
           inject: [EnvelopeCipher, DataKeysRepository],
@@ -363,6 +404,7 @@ export class CoreModule {
         AuditTrail,
         AuditService,
         ConnectionsGauge,
+        ReauthDueWatch,
         DataKeyRotation,
         KeyRotationService,
         MetricsService,
@@ -375,6 +417,7 @@ export class CoreModule {
         ApiKeysService,
         IntegrationsService,
         ConnectionsService,
+        ConnectSessionsService,
         TokenService,
         StatsService,
         RefreshService,

@@ -13,6 +13,10 @@ import { InitialSchema1732280000000 } from './migrations/1732280000000-initial-s
 import { RefreshEngine1732290000000 } from './migrations/1732290000000-refresh-engine';
 import { AccessControl1732330000000 } from './migrations/1732330000000-access-control';
 import { AuditTrail1732400000000 } from './migrations/1732400000000-audit-trail';
+import { ConnectionRevocation1732401000000 } from './migrations/1732401000000-connection-revocation';
+import { ConnectSessions1732411000000 } from './migrations/1732411000000-connect-sessions';
+import { ReauthDue1732421000000 } from './migrations/1732421000000-reauth-due';
+import { ConnectSessionEntity } from './entities/connect-session.entity';
 import { KeyRotation1732410000000 } from './migrations/1732410000000-key-rotation';
 import { ConnectionCounts1732420000000 } from './migrations/1732420000000-connection-counts';
 import { OperatorDashboard1732430000000 } from './migrations/1732430000000-operator-dashboard';
@@ -28,6 +32,7 @@ export const ENTITIES = [
   RefreshAttemptEntity,
   IntegrationEventEntity,
   AuditLogEntity,
+  ConnectSessionEntity,
   ConnectionCountEntity,
 ];
 export const MIGRATIONS = [
@@ -35,8 +40,11 @@ export const MIGRATIONS = [
   RefreshEngine1732290000000,
   AccessControl1732330000000,
   AuditTrail1732400000000,
+  ConnectionRevocation1732401000000,
   KeyRotation1732410000000,
+  ConnectSessions1732411000000,
   ConnectionCounts1732420000000,
+  ReauthDue1732421000000,
   OperatorDashboard1732430000000,
   ConnectionsFillfactor1732440000000,
 ];

@@ -3,6 +3,8 @@ import { Database, type DatabaseOptions } from './database/database';
 import { ApiKeysRepository } from './repositories/api-keys.repository';
 import { CONNECTION_CHANGES, type ConnectionChangeSink } from './repositories/connection-changes';
 import { ConnectionsRepository } from './repositories/connections.repository';
+import { ConnectSessionsRepository } from './repositories/connect-sessions.repository';
+import { ReauthDueRepository } from './repositories/reauth-due.repository';
 import { DataKeysRepository } from './repositories/data-keys.repository';
 import { EventsRepository } from './repositories/events.repository';
 import { IntegrationEventsRepository } from './repositories/integration-events.repository';
@@ -22,6 +24,8 @@ export const REPOSITORIES = [
   DataKeysRepository,
   RefreshAttemptsRepository,
   RefreshScheduleRepository,
+  ConnectSessionsRepository,
+  ReauthDueRepository,
   AuditRepository,
   DashboardRepository,
 ] as const;

@@ -19,6 +19,7 @@ export const CATALOGUE: Record<ProviderName, CatalogueEntry> = {
     defaultAccessTokenTtlSeconds: 3600,
     refreshTokenLifetimeSeconds: null,
     refreshTokenIdleSeconds: null,
+    authorize: { offlineScopes: ['offline_access'], params: { prompt: 'consent' } }, // OIDC Core §11
     requestBody: 'form',
     notes: 'Unknown server: assume rotation without grace (never count on the old refresh token surviving).',
   },
@@ -34,6 +35,7 @@ export const CATALOGUE: Record<ProviderName, CatalogueEntry> = {
     defaultAccessTokenTtlSeconds: 3599,
     refreshTokenLifetimeSeconds: null,
     refreshTokenIdleSeconds: 183 * DAY,
+    authorize: { offlineScopes: [], params: { access_type: 'offline', prompt: 'consent' } },
     requestBody: 'form',
     notes:
       'RTs of apps in "Testing" publishing status expire after 7 days; 100 RTs per account per client (oldest dies); ' +
@@ -51,6 +53,7 @@ export const CATALOGUE: Record<ProviderName, CatalogueEntry> = {
     defaultAccessTokenTtlSeconds: 43_200,
     refreshTokenLifetimeSeconds: null,
     refreshTokenIdleSeconds: null,
+    authorize: { offlineScopes: [], params: {}, scopeSeparator: ',', userScopeParam: 'user_scope' },
     requestBody: 'form',
     notes:
       'Only with token rotation enabled. Errors are HTTP 200 {"ok":false}. auth.revoke revokes access tokens.',
@@ -67,6 +70,7 @@ export const CATALOGUE: Record<ProviderName, CatalogueEntry> = {
     defaultAccessTokenTtlSeconds: 86_400,
     refreshTokenLifetimeSeconds: 30 * DAY,
     refreshTokenIdleSeconds: 30 * DAY,
+    authorize: { offlineScopes: ['offline_access'], params: {} }, // audience: the integration's authorize_params
     requestBody: 'form',
     notes:
       'Rotation and leeway are per application (leeway disabled by default); non-rotating apps exist. ' +
@@ -84,6 +88,7 @@ export const CATALOGUE: Record<ProviderName, CatalogueEntry> = {
     defaultAccessTokenTtlSeconds: 3600,
     refreshTokenLifetimeSeconds: null,
     refreshTokenIdleSeconds: 90 * DAY,
+    authorize: { offlineScopes: ['offline_access'], params: {} },
     requestBody: 'form',
     notes: 'Single-tenant apps must override the URLs with their tenant ID. No RFC 7009 revocation.',
   },
@@ -99,6 +104,7 @@ export const CATALOGUE: Record<ProviderName, CatalogueEntry> = {
     defaultAccessTokenTtlSeconds: 28_800,
     refreshTokenLifetimeSeconds: 183 * DAY,
     refreshTokenIdleSeconds: null,
+    authorize: { offlineScopes: [], params: {} }, // an RT comes with expiring user tokens enabled on the app
     requestBody: 'form',
     notes:
       'Errors come as HTTP 200 with an "error" field. Revocation is DELETE /applications/{client_id}/token.',
@@ -115,6 +121,7 @@ export const CATALOGUE: Record<ProviderName, CatalogueEntry> = {
     defaultAccessTokenTtlSeconds: 1800,
     refreshTokenLifetimeSeconds: null,
     refreshTokenIdleSeconds: null,
+    authorize: { offlineScopes: [], params: {} },
     requestBody: 'form',
     notes:
       'v1 token endpoint deprecated on 2027-02-16 (v3 path to confirm). Errors {"status":"BAD_REFRESH_TOKEN"}.',
@@ -131,6 +138,7 @@ export const CATALOGUE: Record<ProviderName, CatalogueEntry> = {
     defaultAccessTokenTtlSeconds: 7200, // no expires_in: the org's session timeout (2 h default)
     refreshTokenLifetimeSeconds: null,
     refreshTokenIdleSeconds: null,
+    authorize: { offlineScopes: ['refresh_token'], params: {} },
     requestBody: 'form',
     notes:
       'Rotation is optional per connected app. 5 approvals per user per app. Sandboxes use test.salesforce.com.',
@@ -147,6 +155,10 @@ export const CATALOGUE: Record<ProviderName, CatalogueEntry> = {
     defaultAccessTokenTtlSeconds: 3600,
     refreshTokenLifetimeSeconds: 365 * DAY,
     refreshTokenIdleSeconds: 90 * DAY,
+    authorize: {
+      offlineScopes: ['offline_access'],
+      params: { audience: 'api.atlassian.com', prompt: 'consent' },
+    },
     requestBody: 'json',
     notes:
       'access_denied from the token endpoint reportedly means a bad client secret. Reuse window unconfirmed.',
@@ -163,6 +175,7 @@ export const CATALOGUE: Record<ProviderName, CatalogueEntry> = {
     defaultAccessTokenTtlSeconds: 3600,
     refreshTokenLifetimeSeconds: 90 * DAY,
     refreshTokenIdleSeconds: null,
+    authorize: { offlineScopes: [], params: {} },
     requestBody: 'form',
     notes: 'RT lifetime (90 days) and the error JSON shape are unconfirmed.',
   },
@@ -178,6 +191,7 @@ export const CATALOGUE: Record<ProviderName, CatalogueEntry> = {
     defaultAccessTokenTtlSeconds: 14_400,
     refreshTokenLifetimeSeconds: null,
     refreshTokenIdleSeconds: null,
+    authorize: { offlineScopes: [], params: { token_access_type: 'offline' } },
     requestBody: 'form',
     notes:
       'RT only with token_access_type=offline. Revocation is POST /2/auth/token/revoke with the access token.',
@@ -194,6 +208,7 @@ export const CATALOGUE: Record<ProviderName, CatalogueEntry> = {
     defaultAccessTokenTtlSeconds: 3600,
     refreshTokenLifetimeSeconds: null,
     refreshTokenIdleSeconds: null,
+    authorize: { offlineScopes: [], params: { owner: 'user' } },
     requestBody: 'json',
     notes: 'Refresh semantics unconfirmed; older integrations have no RT and non-expiring access tokens.',
   },
@@ -209,6 +224,7 @@ export const CATALOGUE: Record<ProviderName, CatalogueEntry> = {
     defaultAccessTokenTtlSeconds: 1800,
     refreshTokenLifetimeSeconds: null,
     refreshTokenIdleSeconds: 60 * DAY,
+    authorize: { offlineScopes: ['offline_access'], params: {} },
     requestBody: 'form',
     notes: 'Retry with the old RT is allowed for 30 minutes if the answer was lost.',
   },
@@ -224,6 +240,7 @@ export const CATALOGUE: Record<ProviderName, CatalogueEntry> = {
     defaultAccessTokenTtlSeconds: 3600,
     refreshTokenLifetimeSeconds: 5 * 365 * DAY,
     refreshTokenIdleSeconds: 100 * DAY,
+    authorize: { offlineScopes: [], params: {} },
     requestBody: 'form',
     notes:
       'The RT value changes about every 24 h: always store the latest. Answers carry x_refresh_token_expires_in.',

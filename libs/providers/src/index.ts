@@ -1,5 +1,6 @@
 export * from './types';
 export { CATALOGUE, resolveEndpoints } from './catalogue';
+export * from './authorize';
 export { ProviderRegistry, createDefaultRegistry } from './registry';
 export { StandardAdapter, type AdapterDeps, type ErrorFields } from './core/standard-adapter';
 export { STANDARD_CODES, type CodeTable } from './core/standard-errors';

@@ -29,6 +29,21 @@ export type FailureClass =
  */
 export type RotationFamily = 'none' | 'rotating' | 'rotating_with_grace' | 'rotating_old_valid';
 
+/**
+ * What the authorization request needs so that the code exchange answers a refresh token (connect sessions):
+ * scopes always added, extra authorize parameters, and how scopes are joined.
+ */
+export interface AuthorizeProfile {
+  /** Scopes added to every authorization request (e.g. `offline_access`). */
+  offlineScopes: string[];
+  /** Parameters added to the authorize URL (e.g. Google `access_type=offline`, `prompt=consent`). */
+  params: Record<string, string>;
+  /** How scopes are joined in `scope`: a space (RFC 6749) unless the provider says otherwise (Slack: comma). */
+  scopeSeparator?: ',';
+  /** Slack: user-token scopes travel in their own parameter (`user_scope`), bot scopes in `scope`. */
+  userScopeParam?: string;
+}
+
 export interface CatalogueEntry {
   provider: ProviderName;
   displayName: string;
@@ -46,6 +61,7 @@ export interface CatalogueEntry {
   refreshTokenLifetimeSeconds: number | null;
   refreshTokenIdleSeconds: number | null;
   requestBody: 'form' | 'json';
+  authorize: AuthorizeProfile;
   notes?: string;
 }
 
@@ -53,6 +69,18 @@ export interface ProviderEndpoints {
   tokenUrl: string;
   authorizeUrl?: string | null;
   revokeUrl?: string | null;
+}
+
+export interface CodeExchangeRequest {
+  endpoints: ProviderEndpoints;
+  clientId: string;
+  clientSecret: string;
+  clientAuth: ClientAuthMethod;
+  code: string;
+  redirectUri: string;
+  codeVerifier: string;
+  timeoutMs: number;
+  signal?: AbortSignal;
 }
 
 export interface RefreshRequest {
@@ -132,4 +160,6 @@ export interface ProviderAdapter {
   /** Pure: maps one raw HTTP answer of the token endpoint to a result. */
   classify(answer: RawAnswer): RefreshResult;
   revoke?(req: RevokeRequest): Promise<RevokeResult>;
+  /** The authorization-code grant with its PKCE verifier; the answer is read like a refresh answer. */
+  exchangeCode(req: CodeExchangeRequest): Promise<RefreshResult>;
 }

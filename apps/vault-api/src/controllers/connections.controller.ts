@@ -90,6 +90,16 @@ export class ConnectionsController {
     return presentConnection(await this.connections.replaceGrant(caller, id, toGrant(body)));
   }
 
+  /** Revokes at the provider, wipes the secrets, keeps the row (status `revoked`) and its history. */
+  @Post(':id/revoke')
+  @HttpCode(200)
+  @RequireScope('connections:write')
+  @Audited('connection.revoked', (p) => ({ connectionId: p.id }))
+  async revoke(@Caller() caller: Principal, @Param('id', UuidPipe) id: string) {
+    const { connection, providerRevocation } = await this.connections.revoke(caller, id);
+    return { ...presentConnection(connection), provider_revocation: providerRevocation };
+  }
+
   @Delete(':id')
   @RequireScope('connections:write')
   @Audited('connection.deleted', (p) => ({ connectionId: p.id }))

@@ -185,6 +185,7 @@ export function presentConnection(c: ConnectionView) {
     token_type: c.tokenType,
     access_token_expires_at: iso(c.accessTokenExpiresAt),
     refresh_token_expires_at: iso(c.refreshTokenExpiresAt),
+    reauth_due_at: iso(c.reauthDueAt),
     next_refresh_at: iso(c.nextRefreshAt),
     last_refreshed_at: iso(c.lastRefreshedAt),
     refresh_failures: c.refreshFailures,

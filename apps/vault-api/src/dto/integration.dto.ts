@@ -9,26 +9,46 @@ import {
   type UpdateIntegrationInput,
 } from '@vault/core';
 import {
-  ArrayMaxSize,
-  IsArray,
   IsIn,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   IsUrl,
   Length,
   Matches,
   Max,
-  MaxLength,
   Min,
   ValidateIf,
   IsISO8601,
 } from 'class-validator';
+import { OptionalStringList } from './string-list';
 
 const CLIENT_AUTH = ['client_secret_post', 'client_secret_basic'] as const;
 const URL_OPTIONS = { require_tld: false, protocols: ['http', 'https'], require_protocol: true };
 
-export class CreateIntegrationDto {
+/** Connect-session settings, the same on creation and change. */
+class ConnectSettingsDto {
+  @ApiPropertyOptional({
+    type: [String],
+    description:
+      'Where a connect session may send the end user back to: return_url must fall under one of these (same origin, path at a / boundary).',
+  })
+  @OptionalStringList(50, 2048)
+  allowed_return_urls?: string[];
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description:
+      'Extra authorize-URL parameters (e.g. Auth0 { audience }); not the ones the vault sets (state, scope, redirect_uri, ...). Never a secret.',
+  })
+  @IsOptional()
+  @IsObject()
+  authorize_params?: Record<string, string>;
+}
+
+export class CreateIntegrationDto extends ConnectSettingsDto {
   @ApiProperty({
     example: 'slack-prod',
     description: 'Unique key the platform uses to name this integration.',
@@ -69,11 +89,7 @@ export class CreateIntegrationDto {
   revoke_url?: string;
 
   @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(200)
-  @IsString({ each: true })
-  @MaxLength(512, { each: true })
+  @OptionalStringList(200, 512)
   scopes?: string[];
 
   @ApiPropertyOptional({ enum: CLIENT_AUTH })
@@ -100,7 +116,7 @@ export class CreateIntegrationDto {
   request_timeout_ms?: number;
 }
 
-export class UpdateIntegrationDto {
+export class UpdateIntegrationDto extends ConnectSettingsDto {
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()
@@ -136,11 +152,7 @@ export class UpdateIntegrationDto {
   revoke_url?: string | null;
 
   @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(200)
-  @IsString({ each: true })
-  @MaxLength(512, { each: true })
+  @OptionalStringList(200, 512)
   scopes?: string[];
 
   @ApiPropertyOptional({ enum: CLIENT_AUTH })
@@ -187,6 +199,8 @@ export function toCreateIntegration(d: CreateIntegrationDto): CreateIntegrationI
     clientAuth: d.client_auth,
     refreshMarginSeconds: d.refresh_margin_seconds,
     requestTimeoutMs: d.request_timeout_ms,
+    allowedReturnUrls: d.allowed_return_urls,
+    authorizeParams: d.authorize_params,
   };
 }
 
@@ -201,6 +215,8 @@ export function toUpdateIntegration(d: UpdateIntegrationDto): UpdateIntegrationI
     clientAuth: d.client_auth,
     refreshMarginSeconds: d.refresh_margin_seconds,
     requestTimeoutMs: d.request_timeout_ms,
+    allowedReturnUrls: d.allowed_return_urls,
+    authorizeParams: d.authorize_params,
     previousSecretValidUntil:
       d.previous_secret_valid_until === undefined ? undefined : new Date(d.previous_secret_valid_until),
   };
@@ -220,6 +236,8 @@ export function presentIntegration(i: IntegrationEntity) {
     client_auth: i.clientAuth,
     refresh_margin_seconds: i.refreshMarginSeconds,
     request_timeout_ms: i.requestTimeoutMs,
+    allowed_return_urls: i.allowedReturnUrls,
+    authorize_params: i.authorizeParams,
     status: i.status,
     status_reason: i.statusReason,
     /** Until then the secret replaced by the last rotation is still tried (never the secret itself). */

@@ -148,6 +148,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/connections/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["ConnectionsController_revoke"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/connect-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["ConnectController_start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/oauth/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["ConnectController_callback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/api-keys": {
         parameters: {
             query?: never;
@@ -313,6 +361,12 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         CreateIntegrationDto: {
+            /** @description Where a connect session may send the end user back to: return_url must fall under one of these (same origin, path at a / boundary). */
+            allowed_return_urls?: string[];
+            /** @description Extra authorize-URL parameters (e.g. Auth0 { audience }); not the ones the vault sets (state, scope, redirect_uri, ...). Never a secret. */
+            authorize_params?: {
+                [key: string]: string;
+            };
             /**
              * @description Unique key the platform uses to name this integration.
              * @example slack-prod
@@ -336,6 +390,12 @@ export interface components {
             request_timeout_ms?: number;
         };
         UpdateIntegrationDto: {
+            /** @description Where a connect session may send the end user back to: return_url must fall under one of these (same origin, path at a / boundary). */
+            allowed_return_urls?: string[];
+            /** @description Extra authorize-URL parameters (e.g. Auth0 { audience }); not the ones the vault sets (state, scope, redirect_uri, ...). Never a secret. */
+            authorize_params?: {
+                [key: string]: string;
+            };
             client_id?: string;
             /** @description Rotates the client secret; clears credentials_rejected. Required when token_url or revoke_url changes. */
             client_secret?: string;
@@ -382,6 +442,30 @@ export interface components {
             scopes?: string[];
             /** @default Bearer */
             token_type?: string;
+        };
+        StartConnectSessionDto: {
+            /**
+             * @description The integration (its key) to connect through.
+             * @example google-prod
+             */
+            integration: string;
+            /** @example acme */
+            tenant_id: string;
+            /**
+             * Format: uuid
+             * @description Re-consent this connection in place (same ID) instead of creating one.
+             */
+            connection_id?: string;
+            end_user_id?: string;
+            /**
+             * @description Where the browser goes afterwards; must fall under the integration's allowed_return_urls.
+             * @example https://app.example.com/oauth/done
+             */
+            return_url: string;
+            /** @description Default: the integration's scopes. */
+            scopes?: string[];
+            /** @description Slack only: user-token scopes (its user_scope). */
+            user_scopes?: string[];
         };
         CreateApiKeyDto: {
             name: string;
@@ -683,6 +767,67 @@ export interface operations {
                 "application/json": components["schemas"]["GrantDto"];
             };
         };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ConnectionsController_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ConnectController_start: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartConnectSessionDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ConnectController_callback: {
+        parameters: {
+            query?: {
+                error?: unknown;
+                code?: unknown;
+                state?: unknown;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             200: {
                 headers: {

@@ -10,7 +10,9 @@ export type AuditAction =
   | 'connection.imported'
   | 'connection.grant_replaced'
   | 'connection.refresh_forced'
+  | 'connection.revoked'
   | 'connection.deleted'
+  | 'connect_session.started'
   | 'data_key.retired'
   | 'data_keys.rewrap_started';
 

@@ -140,6 +140,13 @@ const envShape = z.object({
    * NODE_ENV=production, where `npm run migrate` runs once and a process refuses to start while one is pending.
    */
   MIGRATE_ON_START: z.enum(['true', 'false', '1', '0']).optional(),
+  /**
+   * Where end users' browsers reach the API (default `http://localhost:$PORT`); the OAuth callback of connect
+   * sessions is PUBLIC_URL/v1/oauth/callback.
+   */
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Days before a refresh token's known death from which its connection is flagged as due for re-consent. */
+  REAUTH_WARNING_DAYS: positiveInt.default(7),
 });
 
 export const configSchema = envShape.superRefine((env, ctx) => {
@@ -168,8 +175,9 @@ export const configSchema = envShape.superRefine((env, ctx) => {
   }
 });
 
-export type VaultConfig = Omit<z.infer<typeof configSchema>, 'MIGRATE_ON_START'> & {
+export type VaultConfig = Omit<z.infer<typeof configSchema>, 'MIGRATE_ON_START' | 'PUBLIC_URL'> & {
   MIGRATE_ON_START: boolean;
+  PUBLIC_URL: string;
 };
 
 /** Settings whose default depends on another one, resolved once validation has passed. */
@@ -179,6 +187,7 @@ function withDerivedDefaults(env: z.infer<typeof configSchema>): VaultConfig {
     ...env,
     MIGRATE_ON_START:
       migrate === undefined ? env.NODE_ENV !== 'production' : migrate === 'true' || migrate === '1',
+    PUBLIC_URL: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
   };
 }
 

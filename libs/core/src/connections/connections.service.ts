@@ -15,9 +15,9 @@ import { CATALOGUE, type ProviderName, type ProviderRegistry } from '@vault/prov
 import { aad } from '../crypto/aad';
 import { VaultError } from '../errors/vault-error';
 import type { IntegrationsService } from '../integrations/integrations.service';
-import { providerClient } from '../refresh/refresh-request';
 import { nextRefreshAt } from '../refresh/schedule';
 import { decodeCursor, decodeIdCursor, keysetCursorOf, pageOf } from './cursor';
+import { revokeAtProvider, type ProviderRevocation, type RevocationOutcome } from './provider-revocation';
 
 export interface GrantInput {
   refreshToken: string;
@@ -26,6 +26,8 @@ export interface GrantInput {
   expiresAt?: Date;
   scopes?: string[];
   tokenType?: string;
+  /** What the provider said of the refresh token's lifetime (a code exchange's `refresh_token_expires_in`). */
+  refreshTokenExpiresIn?: number;
 }
 
 export interface ImportGrantInput extends GrantInput {
@@ -40,8 +42,6 @@ export interface Page<T> {
   data: T[];
   nextCursor: string | null;
 }
-
-export type ProviderRevocation = 'revoked' | 'not_supported' | 'failed';
 
 export class ConnectionsService {
   constructor(
@@ -139,8 +139,16 @@ export class ConnectionsService {
     return pageOf(rows, limit, keysetCursorOf);
   }
 
-  /** Replaces the grant after a re-consent done elsewhere: the connection becomes `active` again. */
-  async replaceGrant(scope: TenantScope, id: string, input: GrantInput): Promise<ConnectionView> {
+  /**
+   * Replaces the grant after a re-consent (done elsewhere, or by a connect session: `reconsent`, which records
+   * `reauthorized` whatever the previous status): the connection becomes `active` again on the same ID.
+   */
+  async replaceGrant(
+    scope: TenantScope,
+    id: string,
+    input: GrantInput,
+    reconsent?: { sessionId: string },
+  ): Promise<ConnectionView> {
     const current = await this.get(scope, id);
     const grant = await this.sealGrant(
       id,
@@ -156,10 +164,13 @@ export class ConnectionsService {
           connectionId: id,
           tenantId: current.tenantId,
           type:
-            current.status === 'needs_reauth' || current.status === 'revoked'
+            reconsent || current.status === 'needs_reauth' || current.status === 'revoked'
               ? 'reauthorized'
               : 'grant_replaced',
-          detail: { previous_status: current.status },
+          detail: {
+            previous_status: current.status,
+            ...(reconsent ? { via: 'connect_session', connect_session_id: reconsent.sessionId } : {}),
+          },
         },
         tx,
       );
@@ -172,11 +183,56 @@ export class ConnectionsService {
    * the connection and its ciphertexts. Revocation is best effort: the local secrets go either way.
    */
   async delete(scope: TenantScope, id: string): Promise<{ providerRevocation: ProviderRevocation }> {
-    const sealed = await this.connections.findRefreshTokenSealed(scope, id);
-    if (!sealed) throw VaultError.notFound('connection');
-    const providerRevocation = await this.revokeAtProvider(id, sealed.integrationId, sealed.sealed);
+    const found = await this.connections.findRefreshTokenSealed(scope, id);
+    if (!found) throw VaultError.notFound('connection');
+    const { providerRevocation } = found.sealed
+      ? await this.revokeAtProvider(id, found.integrationId, found.sealed)
+      : { providerRevocation: 'revoked' as const }; // revoked earlier: nothing left to revoke
     if (!(await this.connections.delete(scope, id))) throw VaultError.notFound('connection');
     return { providerRevocation };
+  }
+
+  /**
+   * Revocation without deletion: revokes at the provider (best effort), then wipes every secret and keeps the
+   * row (status `revoked`) and its history, with a `revoked` event that records what the provider said. A
+   * provider that fails to revoke does not keep the secret alive here. Revoking a revoked connection changes
+   * nothing.
+   */
+  async revoke(
+    scope: TenantScope,
+    id: string,
+  ): Promise<{ connection: ConnectionView; providerRevocation: ProviderRevocation | 'already_revoked' }> {
+    const found = await this.connections.findRefreshTokenSealed(scope, id);
+    if (!found) throw VaultError.notFound('connection');
+    if (!found.sealed)
+      return { connection: await this.get(scope, id), providerRevocation: 'already_revoked' };
+    const outcome = await this.revokeAtProvider(id, found.integrationId, found.sealed);
+    await this.db.transaction(async (tx) => {
+      if (!(await this.connections.wipeSecrets(scope, id, tx))) throw VaultError.notFound('connection');
+      await this.eventsRepo.append(
+        {
+          connectionId: id,
+          tenantId: found.tenantId,
+          type: 'revoked',
+          detail: {
+            previous_status: found.status,
+            provider_revocation: outcome.providerRevocation,
+            ...(outcome.failure ? { failure: outcome.failure } : {}),
+          },
+        },
+        tx,
+      );
+    });
+    return { connection: await this.get(scope, id), providerRevocation: outcome.providerRevocation };
+  }
+
+  private revokeAtProvider(id: string, integrationId: string, sealed: Buffer): Promise<RevocationOutcome> {
+    return revokeAtProvider(
+      { integrations: this.integrations, providers: this.providers, cipher: this.cipher },
+      id,
+      integrationId,
+      sealed,
+    );
   }
 
   async listEvents(
@@ -188,31 +244,6 @@ export class ConnectionsService {
     await this.get(scope, id);
     const rows = await this.eventsRepo.list(id, decodeIdCursor(cursor), limit + 1);
     return pageOf(rows, limit, (last) => String(last.id));
-  }
-
-  private async revokeAtProvider(
-    id: string,
-    integrationId: string,
-    sealedRefreshToken: Buffer,
-  ): Promise<ProviderRevocation> {
-    const { integration, clientSecret } = await this.integrations.credentials(integrationId);
-    const provider = integration.provider as ProviderName;
-    const adapter = this.providers.get(provider);
-    const revokeUrl = integration.revokeUrl ?? CATALOGUE[provider].revokeUrl;
-    if (!adapter.revoke || !revokeUrl) return 'not_supported';
-    const client = providerClient(integration, clientSecret);
-    const token = await this.cipher.open(sealedRefreshToken, aad.connection(id, 'refresh_token'));
-    try {
-      const res = await adapter.revoke({
-        ...client,
-        token,
-        tokenTypeHint: 'refresh_token',
-        timeoutMs: Math.min(integration.requestTimeoutMs ?? 10_000, 10_000),
-      });
-      return res.ok ? 'revoked' : 'failed';
-    } catch {
-      return 'failed';
-    }
   }
 
   private async sealGrant(
@@ -248,7 +279,20 @@ export class ConnectionsService {
       tokenType: input.tokenType ?? 'Bearer',
       scopes: input.scopes ?? [],
       nextRefreshAt: nextRefreshAt(expiresAt, margin, now),
-      refreshTokenExpiresAt: null,
+      refreshTokenExpiresAt: refreshTokenDeath(provider, input.refreshTokenExpiresIn, now),
     };
   }
+}
+
+/**
+ * When a new grant's refresh token dies: as the provider says, else the catalogue's absolute lifetime counted
+ * from the consent. Idle lifetimes are not counted: the vault refreshes far more often than any of them.
+ */
+function refreshTokenDeath(
+  provider: ProviderName,
+  statedSeconds: number | undefined,
+  now: Date,
+): Date | null {
+  const seconds = statedSeconds ?? CATALOGUE[provider].refreshTokenLifetimeSeconds;
+  return seconds ? new Date(now.getTime() + seconds * 1000) : null;
 }

@@ -4,6 +4,7 @@ import type { SealedField } from '@vault/persistence';
 export const aad = {
   connection: (id: string, field: 'refresh_token' | 'access_token'): string => `connection:${id}:${field}`,
   integration: (id: string): string => `integration:${id}:client_secret`,
+  connectSession: (id: string): string => `connect_session:${id}:code_verifier`,
   previousClientSecret: (id: string): string => `integration:${id}:previous_client_secret`,
 };
 
@@ -18,5 +19,7 @@ export function aadOf(field: SealedField, id: string): string {
       return aad.integration(id);
     case 'integration.previous_client_secret':
       return aad.previousClientSecret(id);
+    case 'connect_session.code_verifier':
+      return aad.connectSession(id);
   }
 }

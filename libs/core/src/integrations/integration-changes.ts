@@ -11,6 +11,8 @@ const RECORDED = {
   client_auth: 'clientAuth',
   refresh_margin_seconds: 'refreshMarginSeconds',
   request_timeout_ms: 'requestTimeoutMs',
+  allowed_return_urls: 'allowedReturnUrls',
+  authorize_params: 'authorizeParams',
 } as const satisfies Record<string, keyof IntegrationEntity>;
 
 type Settings = Partial<Pick<IntegrationEntity, (typeof RECORDED)[keyof typeof RECORDED]>>;

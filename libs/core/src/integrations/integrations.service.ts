@@ -24,6 +24,7 @@ import {
 import { decodeCursor, decodeIdCursor, keysetCursorOf, pageOf } from '../connections/cursor';
 import { aad } from '../crypto/aad';
 import { VaultError } from '../errors/vault-error';
+import { checkAllowedReturnUrls, checkAuthorizeParams } from '../connect/return-urls';
 import { assertSecretFollowsUrls, describeChange, snapshot } from './integration-changes';
 
 export interface CreateIntegrationInput {
@@ -38,6 +39,8 @@ export interface CreateIntegrationInput {
   clientAuth?: ClientAuthMethod;
   refreshMarginSeconds?: number | null;
   requestTimeoutMs?: number | null;
+  allowedReturnUrls?: string[];
+  authorizeParams?: Record<string, string>;
 }
 
 export type UpdateIntegrationInput = Partial<Omit<CreateIntegrationInput, 'key' | 'provider'>> & {
@@ -92,6 +95,8 @@ export class IntegrationsService {
       authorize_url: input.authorizeUrl,
       revoke_url: input.revokeUrl,
     });
+    if (input.allowedReturnUrls) checkAllowedReturnUrls(input.allowedReturnUrls);
+    if (input.authorizeParams) checkAuthorizeParams(input.authorizeParams);
     if (await this.repo.findByKey(input.key)) {
       throw new VaultError('integration_exists', `an integration with key ${input.key} exists`, {
         key: input.key,
@@ -115,6 +120,8 @@ export class IntegrationsService {
             clientAuth: input.clientAuth ?? entry.clientAuth,
             refreshMarginSeconds: input.refreshMarginSeconds ?? null,
             requestTimeoutMs: input.requestTimeoutMs ?? null,
+            allowedReturnUrls: input.allowedReturnUrls ?? [],
+            authorizeParams: input.authorizeParams ?? {},
           },
           tx,
         );
@@ -184,6 +191,12 @@ export class IntegrationsService {
     if (patch.clientAuth !== undefined) changes.clientAuth = patch.clientAuth;
     if (patch.refreshMarginSeconds !== undefined) changes.refreshMarginSeconds = patch.refreshMarginSeconds;
     if (patch.requestTimeoutMs !== undefined) changes.requestTimeoutMs = patch.requestTimeoutMs;
+    if (patch.allowedReturnUrls !== undefined) {
+      checkAllowedReturnUrls(patch.allowedReturnUrls);
+      changes.allowedReturnUrls = patch.allowedReturnUrls;
+    }
+    if (patch.authorizeParams !== undefined)
+      changes.authorizeParams = checkAuthorizeParams(patch.authorizeParams);
     const tokenUrl = changes.tokenUrl === undefined ? before.tokenUrl : changes.tokenUrl;
     if (!tokenUrl && !CATALOGUE[before.provider as ProviderName].tokenUrl) {
       throw VaultError.validation(

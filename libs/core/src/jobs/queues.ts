@@ -18,7 +18,11 @@ export interface RefreshJob {
 
 export interface WebhookJob {
   /** Event type and IDs of what it is about; the receiver reads details from the API. */
-  type: 'connection.needs_reauth' | 'integration.credentials_rejected';
+  type:
+    | 'connection.needs_reauth'
+    | 'connection.reauthorized'
+    | 'connection.reauth_due'
+    | 'integration.credentials_rejected';
   occurredAt: string;
   data: Record<string, string>;
 }

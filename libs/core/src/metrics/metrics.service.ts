@@ -55,6 +55,14 @@ export class MetricsService implements CryptoMetrics {
     registers: [this.registry],
   });
 
+  /** Kept by the worker: connections whose refresh token dies within REAUTH_WARNING_DAYS. */
+  readonly connectionsReauthDue = new Gauge({
+    name: 'vault_connections_reauth_due',
+    help: 'Connections whose refresh token dies within REAUTH_WARNING_DAYS, by provider (re-consent due).',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+
   readonly kmsRequests = new Counter({
     name: 'vault_kms_requests_total',
     help: 'Calls to the KMS, by operation and outcome.',

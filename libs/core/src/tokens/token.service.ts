@@ -75,7 +75,13 @@ export class TokenService {
 }
 
 function assertServable(row: TokenRow): void {
-  if (row.status === 'needs_reauth' || row.status === 'revoked') {
+  if (row.status === 'revoked') {
+    // Revoked on purpose (POST .../revoke): its secrets are gone; only a re-consent brings it back.
+    throw new VaultError('connection_revoked', 'the connection was revoked; it holds no token', {
+      reason: 'revoked',
+    });
+  }
+  if (row.status === 'needs_reauth') {
     throw new VaultError('reauth_required', 'the connection needs the end user to consent again', {
       reason: row.statusReason ?? row.status,
     });

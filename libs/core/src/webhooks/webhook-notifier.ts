@@ -4,6 +4,23 @@ import type { Queue } from 'bullmq';
 import type { WebhookJob } from '../jobs/queues';
 import type { IntegrationRejectedEvent, NeedsReauthEvent, RefreshEvents } from '../refresh/refresh.types';
 
+/** What a connection webhook names: the receiver reads the rest from the API. */
+export interface ConnectionRef {
+  connectionId: string;
+  tenantId: string;
+  integration: string;
+  provider: string;
+}
+
+function connectionData(e: ConnectionRef): Record<string, string> {
+  return {
+    connection_id: e.connectionId,
+    tenant_id: e.tenantId,
+    integration: e.integration,
+    provider: e.provider,
+  };
+}
+
 /**
  * Turns refresh events into webhook jobs (delivered by the worker with retries). Without WEBHOOK_URL the
  * events stay in the connection history and metrics only.
@@ -17,13 +34,25 @@ export class WebhookNotifier implements RefreshEvents {
     this.enqueue({
       type: 'connection.needs_reauth',
       occurredAt: new Date().toISOString(),
-      data: {
-        connection_id: e.connectionId,
-        tenant_id: e.tenantId,
-        integration: e.integration,
-        provider: e.provider,
-        reason: e.reason,
-      },
+      data: { ...connectionData(e), reason: e.reason },
+    });
+  }
+
+  /** A connect session re-consented the connection: same ID, active again. */
+  reauthorized(e: ConnectionRef): void {
+    this.enqueue({
+      type: 'connection.reauthorized',
+      occurredAt: new Date().toISOString(),
+      data: connectionData(e),
+    });
+  }
+
+  /** The connection's refresh token dies within REAUTH_WARNING_DAYS: show the user a re-consent link. */
+  reauthDue(e: ConnectionRef & { refreshTokenExpiresAt: Date }): void {
+    this.enqueue({
+      type: 'connection.reauth_due',
+      occurredAt: new Date().toISOString(),
+      data: { ...connectionData(e), refresh_token_expires_at: e.refreshTokenExpiresAt.toISOString() },
     });
   }
 

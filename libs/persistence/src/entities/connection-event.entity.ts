@@ -8,7 +8,8 @@ export type ConnectionEventType =
   | 'reauthorized'
   | 'revoked'
   | 'refresh_race_lost'
-  | 'grant_replaced';
+  | 'grant_replaced'
+  | 'reauth_due';
 
 @Entity({ name: 'connection_events' })
 export class ConnectionEventEntity {

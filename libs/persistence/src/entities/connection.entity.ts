@@ -39,9 +39,9 @@ export class ConnectionEntity {
   @Column('text', { name: 'status_reason', nullable: true })
   statusReason: string | null;
 
-  /** Sealed with AAD `connection:<id>:refresh_token`. */
-  @Column('bytea', { name: 'refresh_token_sealed', select: false })
-  refreshTokenSealed: Buffer;
+  /** Sealed with AAD `connection:<id>:refresh_token`; null only once the connection is revoked. */
+  @Column('bytea', { name: 'refresh_token_sealed', nullable: true, select: false })
+  refreshTokenSealed: Buffer | null;
 
   /** Sealed with AAD `connection:<id>:access_token`. */
   @Column('bytea', { name: 'access_token_sealed', nullable: true, select: false })
@@ -99,6 +99,10 @@ export class ConnectionEntity {
 
   @Column('timestamptz', { name: 'refresh_token_expires_at', nullable: true })
   refreshTokenExpiresAt: Date | null;
+
+  /** The refresh token's known death while it is within REAUTH_WARNING_DAYS (null otherwise). */
+  @Column('timestamptz', { name: 'reauth_due_at', nullable: true })
+  reauthDueAt: Date | null;
 
   /** When the connection entered `refresh_failing`/`needs_reauth` (null when healthy); kept by a trigger. */
   @Column('timestamptz', { name: 'failing_since', nullable: true })

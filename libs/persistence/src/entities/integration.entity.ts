@@ -73,6 +73,14 @@ export class IntegrationEntity {
   @Column('int', { name: 'request_timeout_ms', nullable: true })
   requestTimeoutMs: number | null;
 
+  /** Where a connect session may send the end user back to (prefixes at a path boundary). */
+  @Column('text', { name: 'allowed_return_urls', array: true, default: () => "'{}'" })
+  allowedReturnUrls: string[];
+
+  /** Extra authorize-URL parameters of this integration (e.g. Auth0 `audience`); never a secret. */
+  @Column('jsonb', { name: 'authorize_params', default: () => "'{}'" })
+  authorizeParams: Record<string, string>;
+
   @Column('text', { default: 'ok' })
   status: IntegrationStatus;
 

@@ -25,6 +25,7 @@ export interface ConnectionView {
   lastRefreshedAt: Date | null;
   lastError: ConnectionLastError | null;
   refreshTokenExpiresAt: Date | null;
+  reauthDueAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
   /** `created_at` at full (microsecond) precision, for keyset cursors. */
@@ -81,7 +82,7 @@ const VIEW_COLUMNS = `
   c.id, c.integration_id, i.key AS integration_key, i.provider, c.tenant_id, c.external_id, c.end_user_id,
   c.status, c.status_reason, c.access_token_expires_at, c.token_type, c.scopes, c.metadata, c.version,
   c.next_refresh_at, c.refresh_failures, c.last_refreshed_at, c.last_error, c.refresh_token_expires_at,
-  c.created_at, c.updated_at,
+  c.reauth_due_at, c.created_at, c.updated_at,
   to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
 
 /**
@@ -202,7 +203,7 @@ export class ConnectionsRepository {
     const changed = await tx.execute(
       `UPDATE connections SET refresh_token_sealed = $3, access_token_sealed = $4, access_token_expires_at = $5,
          token_type = $6, scopes = $7, next_refresh_at = $8, refresh_token_expires_at = $9,
-         status = 'active', status_reason = NULL, refresh_failures = 0, last_error = NULL,
+         status = 'active', status_reason = NULL, refresh_failures = 0, last_error = NULL, reauth_due_at = NULL,
          version = version + 1, updated_at = now()
        WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)`,
       [
@@ -221,18 +222,47 @@ export class ConnectionsRepository {
     return changed > 0;
   }
 
-  /** Sealed refresh token of a connection (for revocation at delete time). */
+  /** Sealed refresh token of a connection (for revocation), null once it is revoked; with what revoking needs. */
   async findRefreshTokenSealed(
     scope: TenantScope,
     id: string,
-  ): Promise<{ sealed: Buffer; integrationId: string } | null> {
+  ): Promise<{
+    sealed: Buffer | null;
+    integrationId: string;
+    tenantId: string;
+    status: ConnectionStatus;
+  } | null> {
     const rows = await this.db.query(
-      `SELECT refresh_token_sealed, integration_id FROM connections
+      `SELECT refresh_token_sealed, integration_id, tenant_id, status FROM connections
        WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)`,
       [id, scope.tenantId],
     );
     const r = rows[0];
-    return r ? { sealed: r.refresh_token_sealed as Buffer, integrationId: r.integration_id as string } : null;
+    return r
+      ? {
+          sealed: r.refresh_token_sealed as Buffer | null,
+          integrationId: r.integration_id as string,
+          tenantId: r.tenant_id as string,
+          status: r.status as ConnectionStatus,
+        }
+      : null;
+  }
+
+  /**
+   * Revokes in place: every secret goes, the row and its history stay. Not fenced by version: whatever grant
+   * the row holds now (a refresh may have rotated it meanwhile) is wiped; the version bump fences out any
+   * refresh still in flight, so it cannot write a token back.
+   */
+  async wipeSecrets(scope: TenantScope, id: string, tx: Queryable = this.db): Promise<boolean> {
+    const changed = await tx.execute(
+      `UPDATE connections SET refresh_token_sealed = NULL, access_token_sealed = NULL,
+         access_token_expires_at = NULL, next_refresh_at = NULL, refresh_claimed_until = NULL, reauth_due_at = NULL,
+         status = 'revoked', status_reason = 'revoked', version = version + 1, updated_at = now()
+       WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)`,
+      [id, scope.tenantId],
+    );
+    if (changed > 0) tx.afterCommit(() => this.changes.connectionsChanged([id]));
+    return changed > 0;
   }
 
   async delete(scope: TenantScope, id: string): Promise<boolean> {
@@ -310,6 +340,7 @@ function toView(r: Row): ConnectionView {
     lastRefreshedAt: r.last_refreshed_at as Date | null,
     lastError: r.last_error as ConnectionLastError | null,
     refreshTokenExpiresAt: r.refresh_token_expires_at as Date | null,
+    reauthDueAt: r.reauth_due_at as Date | null,
     createdAt: r.created_at as Date,
     updatedAt: r.updated_at as Date,
     cursorAt: r.cursor_at as string,

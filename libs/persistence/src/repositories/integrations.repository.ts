@@ -14,8 +14,8 @@ export type IntegrationPatch = Partial<Omit<NewIntegration, 'id' | 'key' | 'prov
 };
 
 const COLUMNS = `id, key, provider, client_id, token_url, authorize_url, revoke_url, scopes, client_auth,
-  refresh_margin_seconds, request_timeout_ms, status, status_reason, previous_secret_valid_until, created_at,
-  updated_at`;
+  refresh_margin_seconds, request_timeout_ms, allowed_return_urls, authorize_params, status, status_reason,
+  previous_secret_valid_until, created_at, updated_at`;
 
 /** The columns a patch may set, by property. */
 const PATCHABLE: Record<keyof IntegrationPatch, string> = {
@@ -30,6 +30,8 @@ const PATCHABLE: Record<keyof IntegrationPatch, string> = {
   clientAuth: 'client_auth',
   refreshMarginSeconds: 'refresh_margin_seconds',
   requestTimeoutMs: 'request_timeout_ms',
+  allowedReturnUrls: 'allowed_return_urls',
+  authorizeParams: 'authorize_params',
   status: 'status',
   statusReason: 'status_reason',
 };
@@ -41,8 +43,9 @@ export class IntegrationsRepository {
   async insert(row: NewIntegration, tx: Queryable = this.db): Promise<IntegrationEntity> {
     const [created] = await tx.query(
       `INSERT INTO integrations (id, key, provider, client_id, client_secret_sealed, token_url, authorize_url,
-         revoke_url, scopes, client_auth, refresh_margin_seconds, request_timeout_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
+         revoke_url, scopes, client_auth, refresh_margin_seconds, request_timeout_ms, allowed_return_urls,
+         authorize_params)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING ${COLUMNS}`,
       [
         row.id,
         row.key,
@@ -56,6 +59,8 @@ export class IntegrationsRepository {
         row.clientAuth,
         row.refreshMarginSeconds,
         row.requestTimeoutMs,
+        row.allowedReturnUrls,
+        row.authorizeParams,
       ],
     );
     if (!created) throw new Error(`integration ${row.key} vanished after insert`);
@@ -151,6 +156,8 @@ function toIntegration(r: Row): IntegrationEntity {
     clientAuth: r.client_auth as string,
     refreshMarginSeconds: r.refresh_margin_seconds as number | null,
     requestTimeoutMs: r.request_timeout_ms as number | null,
+    allowedReturnUrls: r.allowed_return_urls as string[],
+    authorizeParams: r.authorize_params as Record<string, string>,
     status: r.status as IntegrationStatus,
     statusReason: r.status_reason as string | null,
     previousSecretValidUntil: r.previous_secret_valid_until as Date | null,

@@ -6,7 +6,8 @@ export type SealedField =
   | 'connection.refresh_token'
   | 'connection.access_token'
   | 'integration.client_secret'
-  | 'integration.previous_client_secret';
+  | 'integration.previous_client_secret'
+  | 'connect_session.code_verifier';
 
 const FIELDS: Record<SealedField, { table: string; column: string; keyColumn: string }> = {
   'connection.refresh_token': {
@@ -28,6 +29,11 @@ const FIELDS: Record<SealedField, { table: string; column: string; keyColumn: st
     table: 'integrations',
     column: 'previous_client_secret_sealed',
     keyColumn: 'previous_client_secret_key_id',
+  },
+  'connect_session.code_verifier': {
+    table: 'connect_sessions',
+    column: 'code_verifier_sealed',
+    keyColumn: 'code_verifier_key_id',
   },
 };
 

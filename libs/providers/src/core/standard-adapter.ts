@@ -13,6 +13,7 @@ import { checkTarget, DEVELOPMENT_POLICY, type OutboundPolicy, parseTarget } fro
 import type {
   CatalogueEntry,
   ClientAuthMethod,
+  CodeExchangeRequest,
   FailureClass,
   ProviderAdapter,
   ProviderFailure,
@@ -88,6 +89,33 @@ export class StandardAdapter implements ProviderAdapter {
   async refresh(req: RefreshRequest): Promise<RefreshResult> {
     const sent = await this.send(req, { url: req.endpoints.tokenUrl, ...req }, (as, client, auth, options) =>
       oauth.refreshTokenGrantRequest(as, client, auth, req.refreshToken, options),
+    );
+    if ('failure' in sent) return { ok: false, failure: sent.failure };
+    return this.classify(sent.answer);
+  }
+
+  async exchangeCode(req: CodeExchangeRequest): Promise<RefreshResult> {
+    const sent = await this.send(
+      req,
+      { url: req.endpoints.tokenUrl, ...req },
+      (as, client, auth, options) => {
+        // The state was checked (and the session consumed) by the caller: only the code travels here.
+        const callback = oauth.validateAuthResponse(
+          as,
+          client,
+          new URLSearchParams({ code: req.code }),
+          oauth.expectNoState,
+        );
+        return oauth.authorizationCodeGrantRequest(
+          as,
+          client,
+          auth,
+          callback,
+          req.redirectUri,
+          req.codeVerifier,
+          options,
+        );
+      },
     );
     if ('failure' in sent) return { ok: false, failure: sent.failure };
     return this.classify(sent.answer);
