@@ -19,9 +19,9 @@ type Answer = Awaited<ReturnType<TestApi['call']>>;
 
 /**
  * Two real API processes sharing one database and Redis prefix, each with its token cache. A writes (refresh,
- * re-consent flag, grant replacement, delete); B, which has the row in its cache, must stop answering the old
- * state: at once through the Redis invalidation channel, and within TOKEN_CACHE_MAX_AGE_MS of its read when
- * the channel loses the message or is cut (B reaches Redis through a TCP proxy).
+ * re-consent flag, revocation, grant replacement, delete); B, which has the row in its cache, must stop
+ * answering the old state: at once through the Redis invalidation channel, and within TOKEN_CACHE_MAX_AGE_MS of
+ * its read when the channel loses the message or is cut (B reaches Redis through a TCP proxy).
  */
 describe('token cache across two API processes', () => {
   let server: OAuthServer;
@@ -163,6 +163,15 @@ describe('token cache across two API processes', () => {
           expect(res.body.outcome).toBe('reauth_required');
         },
         (a) => a.status === 409 && a.body.error === 'reauth_required',
+      );
+    });
+
+    it('revoked (POST .../revoke): B answers 409 connection_revoked', async () => {
+      await followsAtOnce(
+        async ({ id }) => {
+          expect((await apiA('POST', `/v1/connections/${id}/revoke`)).status).toBe(200);
+        },
+        (a) => a.status === 409 && a.body.error === 'connection_revoked',
       );
     });
 
