@@ -55,7 +55,13 @@ describe('vault API over HTTP (real PostgreSQL, Redis and local KMS)', () => {
         const base = (Reflect.getMetadata('path', cls) as string | undefined) ?? '';
         const classPublic = Reflect.getMetadata(PUBLIC_ROUTE, cls) === true;
         const classScope = Reflect.getMetadata(REQUIRED_SCOPE, cls) as string | undefined;
-        for (const name of Object.getOwnPropertyNames(cls.prototype)) {
+        // Handlers a controller inherits (the apps' OpsController extends core's OpsEndpoints) count too.
+        const names = new Set<string>();
+        for (let proto = cls.prototype as object | null; proto && proto !== Object.prototype;) {
+          for (const n of Object.getOwnPropertyNames(proto)) names.add(n);
+          proto = Object.getPrototypeOf(proto) as object | null;
+        }
+        for (const name of names) {
           const handler = (cls.prototype as Record<string, unknown>)[name];
           if (name === 'constructor' || typeof handler !== 'function') continue;
           const path = Reflect.getMetadata('path', handler) as string | undefined;

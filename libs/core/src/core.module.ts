@@ -1,23 +1,14 @@
-import {
-  type DynamicModule,
-  Inject,
-  Logger,
-  Module,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { HealthCheckService, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { EnvelopeCipher, type KmsDriver } from '@vault/crypto';
+import { EnvelopeCipher } from '@vault/crypto';
 import {
   ApiKeysRepository,
   AuditRepository,
   ConnectionsRepository,
-  ConnectSessionsRepository,
   DashboardRepository,
-  DataKeysRepository,
   ReauthDueRepository,
   Database,
   EventsRepository,
@@ -27,7 +18,6 @@ import {
   RefreshAttemptsRepository,
   RefreshRepository,
   RefreshScheduleRepository,
-  SealedValuesRepository,
 } from '@vault/persistence';
 import {
   ProviderRegistry,
@@ -43,8 +33,6 @@ import { ConnectSessionsService } from './connect/connect-sessions.service';
 import { ConnectionsService } from './connections/connections.service';
 import { ReauthDueWatch } from './connections/reauth-due';
 import { StatsService } from './connections/stats.service';
-import { createKmsDriver } from './crypto/kms.factory';
-import { DataKeyRetirement } from './crypto/data-key-retirement';
 import { DataKeyRotation } from './crypto/data-key-rotation';
 import { KeyRotationService } from './crypto/key-rotation.service';
 import { HealthService } from './health/health.service';
@@ -54,33 +42,17 @@ import { ConnectionsGauge } from './metrics/connections-gauge';
 import { IntegrationsService } from './integrations/integrations.service';
 import { MetricsService } from './metrics/metrics.service';
 import { RedisService } from './redis/redis.service';
+import { auditProviders } from './audit/audit.providers';
+import { connectionProviders } from './connections/connection.providers';
+import { KMS_DRIVER, cryptoProviders } from './crypto/crypto.providers';
 import { TOKEN_EXPORTS, tokenProviders } from './tokens/token.providers';
 import { ON_DEMAND_REFRESHER, TokenService } from './tokens/token.service';
-import {
-  KEY_ROTATION_QUEUE,
-  REFRESH_QUEUE,
-  WEBHOOK_QUEUE,
-  bullConnection,
-  watchQueue,
-  type KeyRotationJob,
-} from './jobs/queues';
+import { KEY_ROTATION_QUEUE, REFRESH_QUEUE, WEBHOOK_QUEUE, bullConnection, watchQueue } from './jobs/queues';
 import { RefreshService } from './refresh/refresh.service';
 import { SweepService } from './refresh/sweep.service';
 import { WebhookNotifier } from './webhooks/webhook-notifier';
 
-/**
- * Starts the audit trail's flush timer. The last flush at shutdown is the API module's (`AuditFinalFlush`):
- * global modules such as this one and PersistenceModule shut down in an order Nest does not promise, and the
- * last flush needs the pool open.
- */
-class AuditTimer implements OnApplicationBootstrap {
-  constructor(@Inject(AuditTrail) private readonly trail: AuditTrail) {}
-  onApplicationBootstrap(): void {
-    this.trail.start();
-  }
-}
-
-export const KMS_DRIVER = Symbol('KMS_DRIVER');
+export { KMS_DRIVER } from './crypto/crypto.providers';
 /** The guarded fetch of the outbound URL rules (provider calls and webhooks share its connection pools). */
 export const OUTBOUND_FETCH = Symbol('OUTBOUND_FETCH');
 
@@ -135,28 +107,6 @@ export class CoreModule {
       providers: [
         { provide: VAULT_CONFIG, useValue: config },
         { provide: MetricsService, useFactory: () => new MetricsService(options.processName) },
-        {
-          provide: KMS_DRIVER,
-          useFactory: (metrics: MetricsService) =>
-            createKmsDriver(config, metrics, (m) => new Logger('KMS').warn(m)),
-          inject: [MetricsService],
-        },
-        {
-          provide: EnvelopeCipher,
-          useFactory: (kms: KmsDriver, store: DataKeysRepository, metrics: MetricsService) =>
-            new EnvelopeCipher(
-              kms,
-              store,
-              {
-                dataKeyMaxAgeMs: config.DATA_KEY_MAX_AGE_SECONDS * 1000,
-                dataKeyMaxUses: config.DATA_KEY_MAX_USES,
-                cacheMaxEntries: 1000,
-                cacheMaxAgeMs: 3600_000,
-              },
-              metrics,
-            ),
-          inject: [KMS_DRIVER, DataKeysRepository, MetricsService],
-        },
         { provide: OUTBOUND_FETCH, useFactory: () => createOutboundFetch(outboundPolicy(config)) },
         {
           provide: ProviderRegistry,
@@ -171,6 +121,9 @@ export class CoreModule {
         },
         { provide: BULL_REDIS, useValue: bullRedis },
         RedisCloser,
+        ...cryptoProviders(config),
+        ...connectionProviders(config),
+        ...auditProviders(config),
         ...tokenProviders(config, { tokenCache: options.tokenCache === true }),
         {
           provide: ReadinessChecks,
@@ -192,73 +145,6 @@ export class CoreModule {
             events: IntegrationEventsRepository,
           ) => new IntegrationsService(repo, cipher, db, events, outboundPolicy(config)),
           inject: [IntegrationsRepository, EnvelopeCipher, Database, IntegrationEventsRepository],
-        },
-        {
-          provide: ConnectionsService,
-          useFactory: (
-            db: Database,
-            connections: ConnectionsRepository,
-            events: EventsRepository,
-            integrations: IntegrationsService,
-            cipher: EnvelopeCipher,
-            providers: ProviderRegistry,
-          ) =>
-            new ConnectionsService(
-              db,
-              connections,
-              events,
-              integrations,
-              cipher,
-              providers,
-              config.REFRESH_MARGIN_SECONDS,
-            ),
-          inject: [
-            Database,
-            ConnectionsRepository,
-            EventsRepository,
-            IntegrationsService,
-            EnvelopeCipher,
-            ProviderRegistry,
-          ],
-        },
-        {
-          provide: WebhookNotifier,
-          useFactory: (queue: Queue) => {
-            watchQueue(queue);
-            return new WebhookNotifier(config.WEBHOOK_URL ? queue : null);
-          },
-          inject: [getQueueToken(WEBHOOK_QUEUE)],
-        },
-        {
-          provide: ConnectSessionsService,
-          useFactory: (
-            sessions: ConnectSessionsRepository,
-            connectionsRepo: ConnectionsRepository,
-            connections: ConnectionsService,
-            integrations: IntegrationsService,
-            cipher: EnvelopeCipher,
-            providers: ProviderRegistry,
-            webhooks: WebhookNotifier,
-          ) =>
-            new ConnectSessionsService(
-              sessions,
-              connectionsRepo,
-              connections,
-              integrations,
-              cipher,
-              providers,
-              webhooks,
-              config,
-            ),
-          inject: [
-            ConnectSessionsRepository,
-            ConnectionsRepository,
-            ConnectionsService,
-            IntegrationsService,
-            EnvelopeCipher,
-            ProviderRegistry,
-            WebhookNotifier,
-          ],
         },
         {
           provide: RefreshService,
@@ -326,31 +212,6 @@ export class CoreModule {
           inject: [EventsRepository, AuditRepository],
         },
         {
-          provide: AuditTrail,
-          useFactory: (repo: AuditRepository, metrics: MetricsService) => {
-            const logger = new Logger('Audit');
-            return new AuditTrail(
-              repo,
-              {
-                dropped: (n) => metrics.auditRowsDropped.inc(n),
-                flushFailed: (err, pending) =>
-                  logger.warn({ err, pending }, 'audit flush failed; rows kept for the next one'),
-              },
-              {
-                maxEntries: config.AUDIT_BUFFER_MAX_ENTRIES,
-                flushIntervalMs: config.AUDIT_FLUSH_INTERVAL_MS,
-              },
-            );
-          },
-          inject: [AuditRepository, MetricsService],
-        },
-        AuditTimer,
-        {
-          provide: AuditService,
-          useFactory: (repo: AuditRepository, trail: AuditTrail) => new AuditService(repo, trail),
-          inject: [AuditRepository, AuditTrail],
-        },
-        {
           provide: ConnectionsGauge,
           useFactory: (c: ConnectionsRepository, m: MetricsService) => new ConnectionsGauge(c, m),
           inject: [ConnectionsRepository, MetricsService],
@@ -360,39 +221,6 @@ export class CoreModule {
           useFactory: (r: ReauthDueRepository, w: WebhookNotifier, m: MetricsService) =>
             new ReauthDueWatch(r, w, m, config),
           inject: [ReauthDueRepository, WebhookNotifier, MetricsService],
-        },
-        {
-          provide: DataKeyRotation,
-          useFactory: (cipher: EnvelopeCipher, keys: DataKeysRepository) => new DataKeyRotation(cipher, keys),
-          inject: [EnvelopeCipher, DataKeysRepository],
-        },
-        {
-          provide: DataKeyRetirement,
-          useFactory: (cipher: EnvelopeCipher, keys: DataKeysRepository, sealed: SealedValuesRepository) =>
-            new DataKeyRetirement(cipher, keys, sealed, {
-              batchSize: config.KEY_ROTATION_BATCH_SIZE,
-              // Every process re-checks its sealing key at least this often, and writes what it sealed just
-              // after sealing it; 5 s on top is a wide margin for that write.
-              graceMs: cipher.activeKeyRecheckMs + 5_000,
-            }),
-          inject: [EnvelopeCipher, DataKeysRepository, SealedValuesRepository],
-        },
-        {
-          provide: KeyRotationService,
-          useFactory: (
-            queue: Queue<KeyRotationJob>,
-            keys: DataKeysRepository,
-            sealed: SealedValuesRepository,
-            retirement: DataKeyRetirement,
-            rewrap: DataKeyRotation,
-          ) => new KeyRotationService(watchQueue(queue), keys, sealed, retirement, rewrap),
-          inject: [
-            getQueueToken(KEY_ROTATION_QUEUE),
-            DataKeysRepository,
-            SealedValuesRepository,
-            DataKeyRetirement,
-            DataKeyRotation,
-          ],
         },
       ],
       exports: [

@@ -32,6 +32,7 @@ export * from './webhooks/webhook-sender';
 export * from './refresh/sweep.service';
 export * from './vocabulary';
 export * from './health/health.service';
+export * from './health/ops-endpoints';
 export * from './history/history-retention';
 export * from './metrics/connections-gauge';
 export * from './crypto/data-key-rotation';

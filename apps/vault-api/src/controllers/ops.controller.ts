@@ -1,35 +1,9 @@
-import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { HealthService, MetricsService, Public } from '@vault/core';
-import type { FastifyReply } from 'fastify';
+import { OpsEndpoints, Public } from '@vault/core';
 
-/** `/health/live`, `/health/ready` (PostgreSQL, Redis, KMS) and `/metrics`: public, outside the OpenAPI document. */
+/** `/health/live`, `/health/ready` and `/metrics`: public, outside the OpenAPI document. */
 @ApiExcludeController()
 @Public()
 @Controller()
-export class OpsController {
-  constructor(
-    @Inject(HealthService) private readonly health: HealthService,
-    @Inject(MetricsService) private readonly metrics: MetricsService,
-  ) {}
-
-  @Get('health/live')
-  live() {
-    return this.health.live();
-  }
-
-  @Get('health/ready')
-  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
-    const { status, body } = await this.health.ready();
-    void reply.status(status);
-    return body;
-  }
-
-  @Get('metrics')
-  @Header('cache-control', 'no-store')
-  async render(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
-    const { contentType, body } = await this.metrics.render();
-    void reply.header('content-type', contentType);
-    return body;
-  }
-}
+export class OpsController extends OpsEndpoints {}
