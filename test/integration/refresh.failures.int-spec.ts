@@ -4,7 +4,9 @@ import { startOAuthServer, type Fault, type OAuthServer } from '../utils/oauth-s
 import {
   createIntegration,
   oidcIntegration,
+  eventTypes,
   importStale,
+  importValid,
   startInProcessWorker,
   waitFor,
 } from '../utils/refresh-fixtures';
@@ -20,31 +22,6 @@ const KNOBS = {
   REFRESH_BACKOFF_MAX_SECONDS: '3',
   PROVIDER_TIMEOUT_MS: '1000',
 };
-
-/** Imports a grant whose access token is valid for `ttlSeconds` more. */
-async function importValid(
-  api: TestApi,
-  integration: string,
-  refreshToken: string,
-  externalId: string,
-  ttlSeconds = 600,
-): Promise<string> {
-  const res = await api.call('POST', '/v1/connections', {
-    integration,
-    tenant_id: 'tenant-1',
-    external_id: externalId,
-    refresh_token: refreshToken,
-    access_token: `valid-${externalId}`,
-    expires_in: ttlSeconds,
-  });
-  if (res.status !== 201) throw new Error(`connection not imported: ${res.status} ${res.raw}`);
-  return res.body.id as string;
-}
-
-async function eventTypes(api: TestApi, id: string): Promise<string[]> {
-  const res = await api.call('GET', `/v1/connections/${id}/events?limit=200`);
-  return (res.body.data as { type: string }[]).map((e) => e.type);
-}
 
 function expect503(res: Awaited<ReturnType<TestApi['call']>>): void {
   expect(res.status).toBe(503);
@@ -91,7 +68,7 @@ describe('transient provider failures', () => {
     '$name → transient: active while the token is valid, refresh_failing once expired, 503 on read, never needs_reauth',
     async ({ name, fault, code, httpStatus }) => {
       const tag = name.replace(/\W+/g, '-');
-      const valid = await importValid(api, 'oidc', await server.mintRefreshToken(), `valid-${tag}`);
+      const valid = await importValid(api, 'oidc', await server.mintRefreshToken(), `valid-${tag}`, 600);
       const stale = await importStale(api, 'oidc', await server.mintRefreshToken(), `stale-${tag}`);
       const before = server.tokenCalls;
 
