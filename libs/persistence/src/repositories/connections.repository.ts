@@ -168,17 +168,8 @@ export class ConnectionsRepository {
     after: { createdAt: string; id: string } | null,
     limit: number,
   ): Promise<ConnectionView[]> {
-    const where: string[] = [];
     const params: unknown[] = [];
-    const add = (sql: string, value: unknown): void => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (scope.tenantId !== null) add('c.tenant_id = ?', scope.tenantId);
-    if (filter.tenantId !== undefined) add('c.tenant_id = ?', filter.tenantId);
-    if (filter.status !== undefined) add('c.status = ?', filter.status);
-    if (filter.integrationKey !== undefined) add('i.key = ?', filter.integrationKey);
-    if (filter.provider !== undefined) add('i.provider = ?', filter.provider);
+    const where = connectionConditions(scope, filter, params);
     if (after) {
       params.push(after.createdAt, after.id);
       where.push(`(c.created_at, c.id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
