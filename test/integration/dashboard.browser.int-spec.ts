@@ -15,8 +15,8 @@ if (!HAVE_BROWSER) console.warn(`WARNING: ${CHROMIUM} is missing: the /dashboard
 
 /**
  * The /dashboard page in a real Chromium against the real API and PostgreSQL: what a person sees. Seeded:
- * 400 connections of tenants acme and globex, 35 of them broken, one integration with rejected credentials,
- * and 281 refresh attempts over the last 23 hours.
+ * 400 connections of tenants acme and globex, 35 of them broken, 30 with a refresh token dying soon, one
+ * integration with rejected credentials, and 281 refresh attempts over the last 23 hours.
  */
 (HAVE_BROWSER ? describe : describe.skip)('the /dashboard page in Chromium', () => {
   let api: TestApi;
@@ -43,11 +43,12 @@ if (!HAVE_BROWSER) console.warn(`WARNING: ${CHROMIUM} is missing: the /dashboard
       `UPDATE integrations SET status = 'credentials_rejected', status_reason = 'invalid_client' WHERE key = 'crm'`,
     );
     // n 1..20: acme google needs_reauth; 21..30: acme slack refresh_failing; 31..35: globex slack needs_reauth
-    // (token_revoked); 36..400 active, alternating tenants and integrations.
+    // (token_revoked); 36..400 active, alternating tenants and integrations. 36..65: refresh token dying (and
+    // flagged) in ((7n mod 31) × 5 + 2) hours and 30 minutes, an order unlike n's; globex when n % 3 = 0.
     await query(
       api.db.url,
       `INSERT INTO connections (id, integration_id, tenant_id, external_id, status, status_reason,
-         refresh_token_sealed, refresh_failures, failing_since, last_error)
+         refresh_token_sealed, refresh_failures, failing_since, last_error, refresh_token_expires_at, reauth_due_at)
        SELECT gen_random_uuid(),
          (SELECT id FROM integrations WHERE key = CASE WHEN n <= 20 THEN 'google-prod' WHEN n <= 35 THEN 'slack-prod'
             WHEN n % 2 = 0 THEN 'google-prod' ELSE 'slack-prod' END),
@@ -60,8 +61,11 @@ if (!HAVE_BROWSER) console.warn(`WARNING: ${CHROMIUM} is missing: the /dashboard
          CASE WHEN n <= 35 THEN jsonb_build_object(
            'class', CASE WHEN n BETWEEN 21 AND 30 THEN 'transient' ELSE 'reauth_required' END,
            'code', CASE WHEN n <= 20 THEN 'invalid_grant' WHEN n <= 30 THEN 'http_503' ELSE 'token_revoked' END,
-           'http_status', CASE WHEN n BETWEEN 21 AND 30 THEN 503 ELSE 400 END, 'at', now()) END
-       FROM generate_series(1, 400) n`,
+           'http_status', CASE WHEN n BETWEEN 21 AND 30 THEN 503 ELSE 400 END, 'at', now()) END,
+         due, due
+       FROM generate_series(1, 400) n,
+         LATERAL (SELECT CASE WHEN n BETWEEN 36 AND 65
+           THEN now() + make_interval(hours => (7 * n) % 31 * 5 + 2, mins => 30) END AS due) d`,
     );
     const [first] = await query<{ id: string }>(
       api.db.url,
@@ -116,13 +120,24 @@ if (!HAVE_BROWSER) console.warn(`WARNING: ${CHROMIUM} is missing: the /dashboard
   const cells = (table: string, column: number) =>
     page.$$eval(`#${table} tbody tr`, (rows, c) => rows.map((r) => r.children[c]?.textContent ?? ''), column);
   /** Waits (polling from here: the page's CSP refuses the eval a string predicate would need) for n rows. */
-  const brokenRows = async (n: number) => {
+  const rowsOf = async (table: string, n: number) => {
     const deadline = Date.now() + 10_000;
-    while ((await page.locator('#broken tbody tr').count()) !== n) {
-      if (Date.now() > deadline) throw new Error(`the broken table never had ${n} rows`);
+    while ((await page.locator(`#${table} tbody tr`).count()) !== n) {
+      if (Date.now() > deadline) throw new Error(`the ${table} table never had ${n} rows`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };
+  const brokenRows = (n: number) => rowsOf('broken', n);
+  /** The connections flagged reauth-due in the database, soonest death first: their short ids and tenants. */
+  const dueInDatabase = async (where = 'true') =>
+    (
+      await query<{ id: string; tenant_id: string }>(
+        api.db.url,
+        `SELECT c.id, c.tenant_id FROM connections c JOIN integrations i ON i.id = c.integration_id
+         WHERE c.reauth_due_at IS NOT NULL AND ${where} ORDER BY c.reauth_due_at, c.id`,
+      )
+    ).map((r) => ({ id: r.id.slice(0, 8), tenant: r.tenant_id }));
+  const dueCount = () => page.textContent('#reauth-due-count');
   const total = (status: string) => page.textContent(`#totals [data-status=${status}] .n`);
 
   it('refuses a wrong key and a key without connections:read, keeping neither', async () => {
@@ -180,6 +195,29 @@ if (!HAVE_BROWSER) console.warn(`WARNING: ${CHROMIUM} is missing: the /dashboard
     await brokenRows(25);
   });
 
+  it('lists the connections whose refresh token dies soon, soonest first, 25 a page, with their count', async () => {
+    const due = await dueInDatabase();
+    expect(due).toHaveLength(30);
+    expect(await dueCount()).toBe('30');
+    expect(await cells('reauth-due', 0)).toEqual(due.slice(0, 25).map((d) => d.id));
+    expect(await cells('reauth-due', 1)).toEqual(due.slice(0, 25).map((d) => d.tenant));
+    expect(new Set(await cells('reauth-due', 4))).toEqual(new Set(['active']));
+    // Soonest first, shown as UTC times and how long is left: 2 h 30 min for the first, then 7 h 30 min.
+    const times = (await cells('reauth-due', 5)).map((t) => Date.parse(t.replace(' UTC', 'Z')));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect((await cells('reauth-due', 6)).slice(0, 3)).toEqual(['2 h', '7 h', '12 h']);
+    expect(await page.isDisabled('#reauth-first-page')).toBe(true);
+    await page.click('#reauth-next-page');
+    await rowsOf('reauth-due', 5);
+    expect(await cells('reauth-due', 0)).toEqual(due.slice(25).map((d) => d.id));
+    expect(await page.isDisabled('#reauth-next-page')).toBe(true);
+    // The broken table kept its page.
+    expect(await cells('broken', 1)).toHaveLength(25);
+    await page.click('#reauth-first-page');
+    await rowsOf('reauth-due', 25);
+    expect((await cells('reauth-due', 0))[0]).toBe(due[0]?.id);
+  });
+
   it('applies a filter, and links each broken connection to its events', async () => {
     await page.selectOption('#filters select[name=integration]', 'slack-prod');
     await page.selectOption('#filters select[name=status]', 'needs_reauth');
@@ -188,6 +226,13 @@ if (!HAVE_BROWSER) console.warn(`WARNING: ${CHROMIUM} is missing: the /dashboard
     expect(await cells('broken', 2)).toEqual(Array(5).fill('slack-prod'));
     expect(await cells('broken', 5)).toEqual(Array(5).fill('token_revoked'));
     expect([await total('needs_reauth'), await total('refresh_failing')]).toEqual(['5', '10']);
+    // The status filter is the broken tables'; the reauth-due list takes integration, provider and tenant.
+    const slackDue = await dueInDatabase(`i.key = 'slack-prod'`);
+    expect(slackDue).toHaveLength(15);
+    expect(await dueCount()).toBe('15');
+    expect(await cells('reauth-due', 0)).toEqual(slackDue.map((d) => d.id));
+    expect(await cells('reauth-due', 2)).toEqual(Array(15).fill('slack-prod'));
+    expect(await page.isDisabled('#reauth-next-page')).toBe(true);
 
     await page.selectOption('#filters select[name=integration]', 'google-prod');
     await page.click('#filters button[type=submit]');
@@ -213,11 +258,18 @@ if (!HAVE_BROWSER) console.warn(`WARNING: ${CHROMIUM} is missing: the /dashboard
       `SELECT count(*)::int AS n FROM connections WHERE tenant_id = 'globex' AND status = 'active'`,
     );
     expect(active).toBe(row?.n);
+    const globexDue = await dueInDatabase(`c.tenant_id = 'globex'`);
+    expect(globexDue).toHaveLength(10);
+    expect(await dueCount()).toBe('10');
+    expect(await cells('reauth-due', 0)).toEqual(globexDue.map((d) => d.id));
+    expect(await cells('reauth-due', 1)).toEqual(Array(10).fill('globex'));
     // The other tenant's rows are not there even when asked for by name.
     await page.fill('#filters input[name=tenant_id]', 'acme');
     await page.click('#filters button[type=submit]');
     await loaded();
     expect(await cells('broken', 0)).toEqual(['none']);
+    expect(await cells('reauth-due', 0)).toEqual(['none']);
+    expect(await dueCount()).toBe('0');
   });
 
   it('keeps the key out of every URL and out of persistent storage', async () => {

@@ -6,8 +6,9 @@ const ROWS = 100_000;
 const HOUR_MS = 3600_000;
 
 /**
- * 100,000 connections (2 % broken, 50 tenants, three integrations) and 60,000 refresh attempts (a third in
- * the last 24 hours): the dashboard's reads answer what a person sees, and each reads its own index.
+ * 100,000 connections (2 % broken, 4 % with a refresh token dying soon, 50 tenants, three integrations) and
+ * 60,000 refresh attempts (a third in the last 24 hours): the dashboard's reads answer what a person sees,
+ * and each reads its own index.
  */
 describe('dashboard reads over 100,000 connections', () => {
   let api: TestApi;
@@ -30,16 +31,19 @@ describe('dashboard reads over 100,000 connections', () => {
     }
     // Broken: n % 50 = 0 → needs_reauth (invalid_grant), n % 50 = 1 → refresh_failing; first failure n minutes
     // ago. Integration by n % 3 (goog, slk, std), tenant by n % 50 … so tenant-0 holds all the needs_reauth rows
-    // and tenant-1 all the refresh_failing ones.
+    // and tenant-1 all the refresh_failing ones. Refresh token dying soon: n % 25 = 2 (tenants 2 and 27), n
+    // minutes from now, so the soonest is n = 2.
     await query(
       api.db.url,
       `INSERT INTO connections (id, integration_id, tenant_id, external_id, status, status_reason,
-         refresh_token_sealed, refresh_failures, failing_since, created_at)
+         refresh_token_sealed, refresh_failures, failing_since, created_at, refresh_token_expires_at, reauth_due_at)
        SELECT gen_random_uuid(), ints.ids[1 + n % 3], 'tenant-' || (n % 50), 'ext-' || n,
          CASE n % 50 WHEN 0 THEN 'needs_reauth' WHEN 1 THEN 'refresh_failing' ELSE 'active' END,
          CASE n % 50 WHEN 0 THEN 'invalid_grant' WHEN 1 THEN 'transient' END,
          '\\x00'::bytea, CASE WHEN n % 50 < 2 THEN 1 + n % 7 ELSE 0 END,
-         now() - make_interval(mins => n), now() - make_interval(secs => n)
+         now() - make_interval(mins => n), now() - make_interval(secs => n),
+         CASE WHEN n % 25 = 2 THEN now() + make_interval(mins => n) END,
+         CASE WHEN n % 25 = 2 THEN now() + make_interval(mins => n) END
        FROM generate_series(1, ${ROWS}) n,
          (SELECT array_agg(id ORDER BY key) AS ids FROM integrations) ints`,
     );
@@ -129,6 +133,44 @@ describe('dashboard reads over 100,000 connections', () => {
       const res = await api.call('GET', `/v1/stats/broken?${q}`);
       expect([res.status, res.body.error, res.body.field]).toEqual([400, 'validation_failed', field]);
     }
+  });
+
+  it('lists the connections whose refresh token dies soon, soonest first, filtered and paginated, and counts them', async () => {
+    const stats = await api.call('GET', '/v1/stats');
+    expect(stats.body.reauth_due).toBe(4000);
+    expect((await api.call('GET', '/v1/stats?tenant_id=tenant-27&provider=google')).body.reauth_due).toBe(
+      // n % 50 = 27 and n % 3 = 0 (goog): n = 27 + 50k with k % 3 = 0, k < 2000.
+      667,
+    );
+    const page1 = await api.call('GET', '/v1/stats/reauth-due?limit=3');
+    expect(page1.status).toBe(200);
+    expect(page1.body.data.map((c: { tenant_id: string }) => c.tenant_id)).toEqual([
+      'tenant-2',
+      'tenant-27',
+      'tenant-2',
+    ]);
+    const first = page1.body.data[0];
+    expect(first.events).toBe(`/v1/connections/${first.id as string}/events`);
+    expect(Math.abs(Date.parse(first.reauth_due_at) - Date.now() - 2 * 60_000)).toBeLessThan(5 * 60_000);
+    const page2 = await api.call('GET', `/v1/stats/reauth-due?limit=3&cursor=${page1.body.next_cursor}`);
+    const due = [...page1.body.data, ...page2.body.data].map((c: { reauth_due_at: string }) =>
+      Date.parse(c.reauth_due_at),
+    );
+    expect(due).toEqual([...due].sort((a, b) => a - b));
+    expect(new Set([...page1.body.data, ...page2.body.data].map((c: { id: string }) => c.id)).size).toBe(6);
+
+    const slk = await api.call('GET', '/v1/stats/reauth-due?integration=slk&tenant_id=tenant-27&limit=500');
+    expect(slk.body.data).toHaveLength(500);
+    expect(
+      slk.body.data.every(
+        (c: { tenant_id: string; integration: string }) =>
+          c.tenant_id === 'tenant-27' && c.integration === 'slk',
+      ),
+    ).toBe(true);
+    // n = 27 + 50k ≤ 1,000 minutes from now: k = 0..19.
+    const soon = new Date(Date.now() + 1000 * 60_000).toISOString();
+    const before = await api.call('GET', `/v1/stats/reauth-due?tenant_id=tenant-27&before=${soon}&limit=500`);
+    expect(before.body.data).toHaveLength(20);
   });
 
   it('keeps failing_since on status changes: set on breaking, kept between broken statuses, cleared on recovery', async () => {
@@ -227,8 +269,37 @@ describe('dashboard reads over 100,000 connections', () => {
     const tenantOutcomes = await scans(() => repo.refreshOutcomes(tenant, {}, since));
     expect(tenantOutcomes.indexes).toContain('refresh_attempts_started_idx');
     expect(tenantOutcomes.indexes.some((i) => /^connections_(pkey|tenant_idx)$/.test(i))).toBe(true);
+    // A later page (keyset past a row ten minutes from now) of every tenant; a tenant holding flagged rows.
+    const after = {
+      createdAt: new Date(Date.now() + 600_000).toISOString().replace('Z', '000Z'),
+      id: '00000000-0000-0000-0000-000000000000',
+    };
+    const due = await scans(() => repo.reauthDue(ALL_TENANTS, {}, after, 51));
+    expect(due.indexes).toContain('connections_reauth_due_list_idx');
+    const tenantDue = await scans(() => repo.reauthDue({ tenantId: 'tenant-27' }, {}, after, 51));
+    expect(tenantDue.indexes).toContain('connections_reauth_due_tenant_idx');
+    const integrationDue = await scans(() =>
+      repo.reauthDue(ALL_TENANTS, { integrationKey: 'goog' }, null, 51),
+    );
+    expect(integrationDue.indexes).toContain('connections_reauth_due_integration_idx');
+    const dueCount = await scans(() => repo.reauthDueCount(ALL_TENANTS, {}));
+    expect(dueCount.indexes).toContain('connections_reauth_due_list_idx');
+    const tenantDueCount = await scans(() => repo.reauthDueCount(tenant, {}));
+    expect(tenantDueCount.indexes).toContain('connections_reauth_due_tenant_idx');
     // Only the small integrations table is ever read whole.
-    for (const s of [list, tenantList, groups, tenantGroups, outcomes, tenantOutcomes]) {
+    for (const s of [
+      list,
+      tenantList,
+      groups,
+      tenantGroups,
+      outcomes,
+      tenantOutcomes,
+      due,
+      tenantDue,
+      integrationDue,
+      dueCount,
+      tenantDueCount,
+    ]) {
       expect(s.seqScans.filter((r) => r !== 'integrations')).toEqual([]);
     }
   });

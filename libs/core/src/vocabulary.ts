@@ -16,6 +16,7 @@ export {
   type ConnectionView,
   type IntegrationEntity,
   type IntegrationEvent,
+  type ReauthDueConnection,
 } from '@vault/persistence';
 export {
   PROVIDER_NAMES,

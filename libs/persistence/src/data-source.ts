@@ -21,6 +21,7 @@ import { KeyRotation1732410000000 } from './migrations/1732410000000-key-rotatio
 import { ConnectionCounts1732420000000 } from './migrations/1732420000000-connection-counts';
 import { OperatorDashboard1732430000000 } from './migrations/1732430000000-operator-dashboard';
 import { ConnectionsFillfactor1732440000000 } from './migrations/1732440000000-connections-fillfactor';
+import { ReauthDueList1796024237417 } from './migrations/1796024237417-reauth-due-list';
 
 /** Entities and migrations are listed as classes so the same options work under tsc, swc and jest. */
 export const ENTITIES = [
@@ -47,6 +48,7 @@ export const MIGRATIONS = [
   ReauthDue1732421000000,
   OperatorDashboard1732430000000,
   ConnectionsFillfactor1732440000000,
+  ReauthDueList1796024237417,
 ];
 
 /** Arbitrary constant shared by every process of the vault: the key of the migration advisory lock. */

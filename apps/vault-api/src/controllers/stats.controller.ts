@@ -5,9 +5,11 @@ import { RequireScope } from '@vault/core';
 import {
   BrokenQueryDto,
   OutcomesQueryDto,
+  ReauthDueQueryDto,
   StatsQueryDto,
   filterOf,
   presentBroken,
+  presentReauthDue,
   presentSeries,
   presentStats,
 } from '../dto/stats.dto';
@@ -20,7 +22,10 @@ import { Caller } from '../http/principal.decorator';
 export class StatsController {
   constructor(@Inject(StatsService) private readonly stats: StatsService) {}
 
-  /** Counts by status × integration, broken connections by integration and reason, rejected integrations. */
+  /**
+   * Counts by status × integration, broken connections by integration and reason, connections whose refresh
+   * token dies soon, rejected integrations.
+   */
   @Get()
   @RequireScope('connections:read')
   async get(@Caller() caller: Principal, @Query() q: StatsQueryDto) {
@@ -38,6 +43,15 @@ export class StatsController {
       q.limit ?? 50,
     );
     return { data: page.data.map(presentBroken), next_cursor: page.nextCursor };
+  }
+
+  /** Connections whose refresh token dies soon (`reauth_due_at` set), the soonest first, paginated. */
+  @Get('reauth-due')
+  @RequireScope('connections:read')
+  async reauthDue(@Caller() caller: Principal, @Query() q: ReauthDueQueryDto) {
+    const before = q.before === undefined ? undefined : new Date(q.before);
+    const page = await this.stats.reauthDue(caller, { ...filterOf(q), before }, q.cursor, q.limit ?? 50);
+    return { data: page.data.map(presentReauthDue), next_cursor: page.nextCursor };
   }
 
   /** Finished refresh attempts per hour and outcome over the last `hours` (default 24). */

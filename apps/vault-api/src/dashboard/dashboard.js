@@ -14,7 +14,13 @@ const COLORS = {
   integration_error: '#1565c0',
 };
 const $ = (id) => document.getElementById(id);
-const state = { filters: {}, cursors: [undefined], page: 0 };
+// The pages seen of each paginated table: cursors[i] opens page i.
+const state = {
+  filters: {},
+  cursors: [undefined],
+  page: 0,
+  reauthDue: { cursors: [undefined], page: 0 },
+};
 
 class ApiError extends Error {
   constructor(status, body) {
@@ -41,7 +47,20 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/** How long until `iso`, in days and hours (or minutes under an hour); "passed" once it has. */
+function until(iso) {
+  const mins = Math.floor((Date.parse(iso) - Date.now()) / 60_000);
+  if (mins < 0) return 'passed';
+  if (mins < 60) return `${mins} min`;
+  const days = Math.floor(mins / 1440);
+  const hours = Math.floor((mins % 1440) / 60);
+  return days > 0 ? `${days} d ${hours} h` : `${hours} h`;
+}
+
 const when = (iso) => (iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '');
+
+/** The link that opens a connection's events below the tables. */
+const eventsLink = (id) => el('a', { href: `#events/${id}`, 'data-events': id }, id.slice(0, 8));
 
 function fillTable(id, rows, cells) {
   const body = $(id).tBodies[0];
@@ -90,6 +109,7 @@ function renderTotals(stats) {
     String(g.count),
     when(g.oldest_failure_at),
   ]);
+  $('reauth-due-count').textContent = String(stats.reauth_due ?? 0);
   fillTable('rejected', stats.rejected_integrations, (i) => [
     i.key,
     i.provider,
@@ -154,7 +174,7 @@ function renderChart(series) {
 
 function renderBroken(page) {
   fillTable('broken', page.data, (c) => {
-    const link = el('a', { href: `#events/${c.id}`, 'data-events': c.id }, c.id.slice(0, 8));
+    const link = eventsLink(c.id);
     const err = c.last_error ? `${c.last_error.class} ${c.last_error.code}` : '';
     return [
       link,
@@ -179,6 +199,29 @@ async function loadBroken() {
   );
 }
 
+/** The connections whose refresh token dies soon, soonest first; not narrowed by the broken-status filter. */
+async function loadReauthDue() {
+  const { status, ...filters } = state.filters;
+  const pages = state.reauthDue;
+  const page = await api('/v1/stats/reauth-due', {
+    ...filters,
+    limit: PAGE_SIZE,
+    cursor: pages.cursors[pages.page],
+  });
+  fillTable('reauth-due', page.data, (c) => [
+    eventsLink(c.id),
+    c.tenant_id,
+    c.integration,
+    c.provider,
+    c.status,
+    when(c.reauth_due_at),
+    until(c.reauth_due_at),
+  ]);
+  pages.cursors[pages.page + 1] = page.next_cursor || undefined;
+  $('reauth-next-page').disabled = !page.next_cursor;
+  $('reauth-first-page').disabled = pages.page === 0;
+}
+
 async function load() {
   $('error').textContent = '';
   const { status, ...counted } = state.filters;
@@ -189,7 +232,7 @@ async function load() {
     ]);
     renderTotals(stats);
     renderChart(series);
-    await loadBroken();
+    await Promise.all([loadBroken(), loadReauthDue()]);
     document.body.dataset.loaded = String(Date.now());
   } catch (err) {
     failed(err);
@@ -246,6 +289,7 @@ document.addEventListener('DOMContentLoaded', () => {
     state.filters = Object.fromEntries([...new FormData(e.target)].filter(([, v]) => v !== ''));
     state.cursors = [undefined];
     state.page = 0;
+    state.reauthDue = { cursors: [undefined], page: 0 };
     void load();
   });
   $('next-page').addEventListener('click', () => {
@@ -255,6 +299,14 @@ document.addEventListener('DOMContentLoaded', () => {
   $('first-page').addEventListener('click', () => {
     state.page = 0;
     loadBroken().catch(failed);
+  });
+  $('reauth-next-page').addEventListener('click', () => {
+    state.reauthDue.page += 1;
+    loadReauthDue().catch(failed);
+  });
+  $('reauth-first-page').addEventListener('click', () => {
+    state.reauthDue.page = 0;
+    loadReauthDue().catch(failed);
   });
   window.addEventListener('hashchange', () => void showEvents());
   if (sessionStorage.getItem(KEY)) void open();

@@ -1,7 +1,14 @@
 import { ApiPropertyOptional, PickType } from '@nestjs/swagger';
-import type { BrokenConnection, BrokenGroup, ConnectionStatus, OutcomeSeries, VaultStats } from '@vault/core';
+import type {
+  BrokenConnection,
+  BrokenGroup,
+  ConnectionStatus,
+  OutcomeSeries,
+  ReauthDueConnection,
+  VaultStats,
+} from '@vault/core';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { ListConnectionsQueryDto, presentLastError } from './connection.dto';
 
 const BROKEN_STATUSES: ConnectionStatus[] = ['needs_reauth', 'refresh_failing'];
@@ -24,6 +31,22 @@ export class BrokenQueryDto extends ListConnectionsQueryDto {
   @IsString()
   @Length(1, 200)
   reason?: string;
+}
+
+export class ReauthDueQueryDto extends PickType(ListConnectionsQueryDto, [
+  'tenant_id',
+  'integration',
+  'provider',
+  'cursor',
+  'limit',
+]) {
+  @ApiPropertyOptional({
+    description: 'ISO 8601: only the connections whose refresh token dies before this time.',
+    example: '2026-12-01T00:00:00Z',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  before?: string;
 }
 
 export class OutcomesQueryDto extends StatsQueryDto {
@@ -62,6 +85,7 @@ export function presentStats(s: VaultStats) {
     totals: s.totals,
     failures_last_hour: s.failuresLastHour,
     broken: s.broken.map(presentGroup),
+    reauth_due: s.reauthDue,
     rejected_integrations: s.rejectedIntegrations.map((i) => ({
       key: i.key,
       provider: i.provider,
@@ -82,6 +106,19 @@ export function presentBroken(c: BrokenConnection) {
     failing_since: c.failingSince.toISOString(),
     refresh_failures: c.refreshFailures,
     last_error: presentLastError(c.lastError),
+    events: `/v1/connections/${c.id}/events`,
+  };
+}
+
+/** Metadata only: never a secret. */
+export function presentReauthDue(c: ReauthDueConnection) {
+  return {
+    id: c.id,
+    tenant_id: c.tenantId,
+    integration: c.integrationKey,
+    provider: c.provider,
+    status: c.status,
+    reauth_due_at: c.reauthDueAt.toISOString(),
     events: `/v1/connections/${c.id}/events`,
   };
 }

@@ -324,6 +324,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/stats/reauth-due": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["StatsController_reauthDue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/stats/refresh-outcomes": {
         parameters: {
             query?: never;
@@ -1001,6 +1017,31 @@ export interface operations {
                 tenant_id?: string;
                 /** @description The status reason, e.g. invalid_grant. */
                 reason?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    StatsController_reauthDue: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                integration?: string;
+                provider?: "oauth2" | "google" | "slack" | "auth0" | "microsoft" | "github" | "hubspot" | "salesforce" | "atlassian" | "zoom" | "dropbox" | "notion" | "xero" | "intuit";
+                tenant_id?: string;
+                /** @description ISO 8601: only the connections whose refresh token dies before this time. */
+                before?: string;
             };
             header?: never;
             path?: never;

@@ -5,6 +5,7 @@ import type {
   ConnectionsRepository,
   DashboardRepository,
   EventsRepository,
+  ReauthDueConnection,
   TenantScope,
 } from '@vault/persistence';
 import { decodeCursor, keysetCursorOf, pageOf } from './cursor';
@@ -14,6 +15,8 @@ export interface VaultStats {
   totals: Record<string, number>;
   failuresLastHour: Record<string, number>;
   broken: BrokenGroup[];
+  /** Connections whose refresh token dies within the warning window (`reauth_due_at` set). */
+  reauthDue: number;
   rejectedIntegrations: { key: string; provider: string; statusReason: string | null; updatedAt: Date }[];
 }
 
@@ -36,10 +39,11 @@ export class StatsService {
   ) {}
 
   async stats(scope: TenantScope, filter: ConnectionListFilter = {}): Promise<VaultStats> {
-    const [counts, failures, broken, rejected] = await Promise.all([
+    const [counts, failures, broken, reauthDue, rejected] = await Promise.all([
       this.connections.countByStatus(scope, filter),
       this.events.recentFailures(scope.tenantId, 3600),
       this.dashboard.brokenGroups(scope, filter),
+      this.dashboard.reauthDueCount(scope, { ...filter, status: undefined }),
       this.dashboard.rejectedIntegrations(),
     ]);
     const totals: Record<string, number> = { active: 0, refresh_failing: 0, needs_reauth: 0, revoked: 0 };
@@ -59,6 +63,7 @@ export class StatsService {
       totals,
       failuresLastHour,
       broken,
+      reauthDue,
       rejectedIntegrations: rejected.filter(
         (i) =>
           (filter.integrationKey === undefined || i.key === filter.integrationKey) &&
@@ -76,6 +81,18 @@ export class StatsService {
   ): Promise<{ data: BrokenConnection[]; nextCursor: string | null }> {
     const after = cursor === undefined ? null : decodeCursor(cursor);
     const rows = await this.dashboard.broken(scope, filter, after, limit + 1);
+    return pageOf(rows, limit, keysetCursorOf);
+  }
+
+  /** Connections whose refresh token dies soon (flagged `reauth_due_at`), soonest first, paginated. */
+  async reauthDue(
+    scope: TenantScope,
+    filter: ConnectionListFilter & { before?: Date },
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<{ data: ReauthDueConnection[]; nextCursor: string | null }> {
+    const after = cursor === undefined ? null : decodeCursor(cursor);
+    const rows = await this.dashboard.reauthDue(scope, { ...filter, status: undefined }, after, limit + 1);
     return pageOf(rows, limit, keysetCursorOf);
   }
 

@@ -20,6 +20,18 @@ export interface BrokenConnection {
   cursorAt: string;
 }
 
+/** A connection whose refresh token dies soon (`reauth_due_at`, set by the worker's reauth-due watch). */
+export interface ReauthDueConnection {
+  id: string;
+  tenantId: string;
+  integrationKey: string;
+  provider: string;
+  status: ConnectionStatus;
+  reauthDueAt: Date;
+  /** `reauth_due_at` at microsecond precision, for the keyset cursor. */
+  cursorAt: string;
+}
+
 export interface BrokenGroup {
   integrationKey: string;
   provider: string;
@@ -92,6 +104,58 @@ export class DashboardRepository {
       params,
     );
     return rows.map(toBroken);
+  }
+
+  /**
+   * Connections flagged `reauth_due_at` (their refresh token dies within the warning window), soonest death
+   * first, keyset-paginated on (reauth_due_at, id); `before` keeps those dying before it. The partial indexes
+   * of the reauth-due-list migration answer it for every tenant, a tenant and an integration.
+   */
+  async reauthDue(
+    scope: TenantScope,
+    filter: ConnectionListFilter & { before?: Date },
+    after: { createdAt: string; id: string } | null,
+    limit: number,
+  ): Promise<ReauthDueConnection[]> {
+    const params: unknown[] = [];
+    const where = ['c.reauth_due_at IS NOT NULL', ...connectionConditions(scope, filter, params)];
+    if (filter.before !== undefined) {
+      params.push(filter.before);
+      where.push(`c.reauth_due_at < $${params.length}`);
+    }
+    if (after) {
+      params.push(after.createdAt, after.id);
+      where.push(`(c.reauth_due_at, c.id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push(limit);
+    const rows = await this.db.query(
+      `SELECT c.id, c.tenant_id, i.key AS integration_key, i.provider, c.status, c.reauth_due_at,
+         to_char(c.reauth_due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
+       FROM connections c JOIN integrations i ON i.id = c.integration_id
+       WHERE ${where.join(' AND ')}
+       ORDER BY c.reauth_due_at, c.id LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((r) => ({
+      id: r.id as string,
+      tenantId: r.tenant_id as string,
+      integrationKey: r.integration_key as string,
+      provider: r.provider as string,
+      status: r.status as ConnectionStatus,
+      reauthDueAt: r.reauth_due_at as Date,
+      cursorAt: r.cursor_at as string,
+    }));
+  }
+
+  /** How many connections are flagged `reauth_due_at` in the caller's scope and filters (an index-only count). */
+  async reauthDueCount(scope: TenantScope, filter: ConnectionListFilter): Promise<number> {
+    const params: unknown[] = [];
+    const where = ['c.reauth_due_at IS NOT NULL', ...connectionConditions(scope, filter, params)];
+    const [row] = await this.db.query(
+      `SELECT count(*)::int AS n FROM connections c WHERE ${where.join(' AND ')}`,
+      params,
+    );
+    return (row?.n as number | undefined) ?? 0;
   }
 
   /** Broken connections counted by integration, provider, status and reason, with the oldest failure. */
