@@ -6,7 +6,8 @@ const ROWS = 100_000;
 const HOUR_MS = 3600_000;
 
 /**
- * 100,000 connections (2 % broken, 4 % with a refresh token dying soon, 50 tenants, three integrations) and
+ * 100,000 connections (2 % broken, 4 % with a refresh token dying soon, 50 tenants, three integrations; and 20
+ * more of a fourth integration, all dying soon) and
  * 60,000 refresh attempts (a third in the last 24 hours): the dashboard's reads answer what a person sees,
  * and each reads its own index.
  */
@@ -20,6 +21,7 @@ describe('dashboard reads over 100,000 connections', () => {
       ['goog', 'google'],
       ['slk', 'slack'],
       ['std', 'oauth2'],
+      ['tiny', 'github'],
     ] as const) {
       await createIntegration(api, {
         key,
@@ -31,8 +33,8 @@ describe('dashboard reads over 100,000 connections', () => {
     }
     // Broken: n % 50 = 0 → needs_reauth (invalid_grant), n % 50 = 1 → refresh_failing; first failure n minutes
     // ago. Integration by n % 3 (goog, slk, std), tenant by n % 50 … so tenant-0 holds all the needs_reauth rows
-    // and tenant-1 all the refresh_failing ones. Refresh token dying soon: n % 25 = 2 (tenants 2 and 27), n
-    // minutes from now, so the soonest is n = 2.
+    // and tenant-1 all the refresh_failing ones. Refresh token dying soon (4,348 rows): n % 23 = 2, spread over
+    // every tenant (about 87 each) and integration, n minutes from now, so the soonest is n = 2.
     await query(
       api.db.url,
       `INSERT INTO connections (id, integration_id, tenant_id, external_id, status, status_reason,
@@ -42,10 +44,19 @@ describe('dashboard reads over 100,000 connections', () => {
          CASE n % 50 WHEN 0 THEN 'invalid_grant' WHEN 1 THEN 'transient' END,
          '\\x00'::bytea, CASE WHEN n % 50 < 2 THEN 1 + n % 7 ELSE 0 END,
          now() - make_interval(mins => n), now() - make_interval(secs => n),
-         CASE WHEN n % 25 = 2 THEN now() + make_interval(mins => n) END,
-         CASE WHEN n % 25 = 2 THEN now() + make_interval(mins => n) END
+         CASE WHEN n % 23 = 2 THEN now() + make_interval(mins => n) END,
+         CASE WHEN n % 23 = 2 THEN now() + make_interval(mins => n) END
        FROM generate_series(1, ${ROWS}) n,
          (SELECT array_agg(id ORDER BY key) AS ids FROM integrations) ints`,
+    );
+    // A small integration: 20 active connections of tenant-5, each with a refresh token dying in n days.
+    await query(
+      api.db.url,
+      `INSERT INTO connections (id, integration_id, tenant_id, external_id, status, refresh_token_sealed,
+         refresh_token_expires_at, reauth_due_at)
+       SELECT gen_random_uuid(), (SELECT id FROM integrations WHERE key = 'tiny'), 'tenant-5', 'tiny-' || n,
+         'active', '\\x00'::bytea, now() + make_interval(days => n), now() + make_interval(days => n)
+       FROM generate_series(1, 20) n`,
     );
     // Attempts: 20,000 within the last 24 h (every 4.32 s), 40,000 older; outcome by n % 10.
     await query(
@@ -71,7 +82,7 @@ describe('dashboard reads over 100,000 connections', () => {
     const stats = await api.call('GET', '/v1/stats');
     expect(stats.status).toBe(200);
     expect(stats.body.totals).toEqual({
-      active: 96_000,
+      active: 96_020,
       needs_reauth: 2000,
       refresh_failing: 2000,
       revoked: 0,
@@ -137,17 +148,15 @@ describe('dashboard reads over 100,000 connections', () => {
 
   it('lists the connections whose refresh token dies soon, soonest first, filtered and paginated, and counts them', async () => {
     const stats = await api.call('GET', '/v1/stats');
-    expect(stats.body.reauth_due).toBe(4000);
-    expect((await api.call('GET', '/v1/stats?tenant_id=tenant-27&provider=google')).body.reauth_due).toBe(
-      // n % 50 = 27 and n % 3 = 0 (goog): n = 27 + 50k with k % 3 = 0, k < 2000.
-      667,
-    );
+    expect(stats.body.reauth_due).toBe(4368);
+    // n % 23 = 2, n % 50 = 27 and n % 3 = 0 (goog): one n in each 3,450.
+    expect((await api.call('GET', '/v1/stats?tenant_id=tenant-27&provider=google')).body.reauth_due).toBe(29);
     const page1 = await api.call('GET', '/v1/stats/reauth-due?limit=3');
     expect(page1.status).toBe(200);
     expect(page1.body.data.map((c: { tenant_id: string }) => c.tenant_id)).toEqual([
       'tenant-2',
-      'tenant-27',
-      'tenant-2',
+      'tenant-25',
+      'tenant-48',
     ]);
     const first = page1.body.data[0];
     expect(first.events).toBe(`/v1/connections/${first.id as string}/events`);
@@ -160,17 +169,17 @@ describe('dashboard reads over 100,000 connections', () => {
     expect(new Set([...page1.body.data, ...page2.body.data].map((c: { id: string }) => c.id)).size).toBe(6);
 
     const slk = await api.call('GET', '/v1/stats/reauth-due?integration=slk&tenant_id=tenant-27&limit=500');
-    expect(slk.body.data).toHaveLength(500);
+    expect(slk.body.data).toHaveLength(29);
     expect(
       slk.body.data.every(
         (c: { tenant_id: string; integration: string }) =>
           c.tenant_id === 'tenant-27' && c.integration === 'slk',
       ),
     ).toBe(true);
-    // n = 27 + 50k ≤ 1,000 minutes from now: k = 0..19.
+    // n ≤ 1,000 minutes from now: n = 2 + 23k, k = 0..43 (the next, n = 1,013, is 13 minutes later).
     const soon = new Date(Date.now() + 1000 * 60_000).toISOString();
-    const before = await api.call('GET', `/v1/stats/reauth-due?tenant_id=tenant-27&before=${soon}&limit=500`);
-    expect(before.body.data).toHaveLength(20);
+    const before = await api.call('GET', `/v1/stats/reauth-due?before=${soon}&limit=500`);
+    expect(before.body.data).toHaveLength(44);
   });
 
   it('keeps failing_since on status changes: set on breaking, kept between broken statuses, cleared on recovery', async () => {
@@ -278,10 +287,15 @@ describe('dashboard reads over 100,000 connections', () => {
     expect(due.indexes).toContain('connections_reauth_due_list_idx');
     const tenantDue = await scans(() => repo.reauthDue({ tenantId: 'tenant-27' }, {}, after, 51));
     expect(tenantDue.indexes).toContain('connections_reauth_due_tenant_idx');
+    // An integration holding a third of the flagged rows may walk either index; a small one reads its own.
     const integrationDue = await scans(() =>
       repo.reauthDue(ALL_TENANTS, { integrationKey: 'goog' }, null, 51),
     );
-    expect(integrationDue.indexes).toContain('connections_reauth_due_integration_idx');
+    expect(integrationDue.indexes.some((i) => i.startsWith('connections_reauth_due_'))).toBe(true);
+    const smallIntegrationDue = await scans(() =>
+      repo.reauthDue(ALL_TENANTS, { integrationKey: 'tiny' }, null, 51),
+    );
+    expect(smallIntegrationDue.indexes).toContain('connections_reauth_due_integration_idx');
     const dueCount = await scans(() => repo.reauthDueCount(ALL_TENANTS, {}));
     expect(dueCount.indexes).toContain('connections_reauth_due_list_idx');
     const tenantDueCount = await scans(() => repo.reauthDueCount(tenant, {}));
@@ -297,6 +311,7 @@ describe('dashboard reads over 100,000 connections', () => {
       due,
       tenantDue,
       integrationDue,
+      smallIntegrationDue,
       dueCount,
       tenantDueCount,
     ]) {
