@@ -86,7 +86,7 @@ describe('API key authentication: what a bearer value costs (real PostgreSQL, fa
     const a = await keys.create({ name: 'a', scopes: ['tokens:read'], tenantId: 'acme' });
     const elsewhere = service();
     expect(keys.cachedPrincipal(a.key)).toBeUndefined(); // never verified here: authenticate decides
-    expect(await cost(async () => keys.cachedPrincipal(a.key))).toBe(0);
+    expect(await cost(() => Promise.resolve(keys.cachedPrincipal(a.key)))).toBe(0);
     const verified = await keys.authenticate(a.key);
     expect(keys.cachedPrincipal(a.key)).toBe(verified);
     expect(keys.cachedPrincipal(generateApiKey())).toBeUndefined();
