@@ -81,6 +81,28 @@ describe('API key authentication: what a bearer value costs (real PostgreSQL, fa
     expect(await here.authenticate(b.key)).toBeNull();
   });
 
+  it("answers cachedPrincipal (the hot path's synchronous look) only for a key verified within the TTL", async () => {
+    const keys = service();
+    const a = await keys.create({ name: 'a', scopes: ['tokens:read'], tenantId: 'acme' });
+    const elsewhere = service();
+    expect(keys.cachedPrincipal(a.key)).toBeUndefined(); // never verified here: authenticate decides
+    expect(await cost(() => Promise.resolve(keys.cachedPrincipal(a.key)))).toBe(0);
+    const verified = await keys.authenticate(a.key);
+    expect(keys.cachedPrincipal(a.key)).toBe(verified);
+    expect(keys.cachedPrincipal(generateApiKey())).toBeUndefined();
+    expect(keys.cachedPrincipal('not a key')).toBeUndefined();
+    // Revoked elsewhere: gone from the synchronous look at the same bound as from authenticate.
+    await elsewhere.revoke(a.record.id);
+    clock += 5_100;
+    expect(keys.cachedPrincipal(a.key)).toBeUndefined();
+    expect(await keys.authenticate(a.key)).toBeNull();
+    // Revoked here: at once.
+    const b = await keys.create({ name: 'b', scopes: ['tokens:read'], tenantId: null });
+    await keys.authenticate(b.key);
+    await keys.revoke(b.record.id);
+    expect(keys.cachedPrincipal(b.key)).toBeUndefined();
+  });
+
   it('keeps keys of earlier versions working, and costs nothing for other values of any shape', async () => {
     const legacyKey = `vk_${randomBytes(32).toString('base64url')}`;
     const oldBootstrap = 'change-me-bootstrap-admin-key-0001';

@@ -11,7 +11,7 @@ import { OpsController } from './controllers/ops.controller';
 import { StatsController } from './controllers/stats.controller';
 import { AuditController } from './controllers/audit.controller';
 import { DashboardController } from './controllers/dashboard.controller';
-import { TokenController } from './controllers/token.controller';
+import { TokenRoute } from './controllers/token.route';
 import { ApiKeyGuard } from './http/auth.guard';
 import { VaultErrorFilter } from './http/error.filter';
 import { BootstrapKey } from './bootstrap-key';
@@ -26,9 +26,8 @@ export class ApiModule {
         LoggerModule.forRoot(loggerParams(config, 'vault-api')),
         CoreModule.forRoot({ config, processName: 'vault-api', tokenCache: true }),
       ],
-      // TokenController first: its static `:id/token` route must not be shadowed.
+      // The token read (TokenRoute) is registered on Fastify directly by createApiApp.
       controllers: [
-        TokenController,
         IntegrationsController,
         ConnectionsController,
         ConnectController,
@@ -42,6 +41,7 @@ export class ApiModule {
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: VaultErrorFilter },
+        TokenRoute,
         BootstrapKey,
         AuditFinalFlush,
       ],

@@ -1,15 +1,8 @@
 import { type CanActivate, type ExecutionContext, Injectable, Inject } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import {
-  ApiKeysService,
-  PUBLIC_ROUTE,
-  REQUIRED_SCOPE,
-  VaultError,
-  hasScope,
-  type ApiKeyScope,
-  type Principal,
-} from '@vault/core';
+import { ApiKeysService, PUBLIC_ROUTE, REQUIRED_SCOPE, type ApiKeyScope, type Principal } from '@vault/core';
 import type { FastifyRequest } from 'fastify';
+import { authenticateBearer } from './bearer';
 
 export type AuthedRequest = FastifyRequest & { principal?: Principal };
 
@@ -33,14 +26,7 @@ export class ApiKeyGuard implements CanActivate {
       throw new Error(`route ${context.getClass().name}.${context.getHandler().name} declares no scope`);
 
     const request = context.switchToHttp().getRequest<AuthedRequest>();
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match?.[1]) throw new VaultError('unauthorized', 'send an API key as Authorization: Bearer <key>');
-    const principal = await this.apiKeys.authenticate(match[1]);
-    if (!principal) throw new VaultError('unauthorized', 'the API key is not valid');
-    if (!hasScope(principal, scope)) {
-      throw new VaultError('forbidden', `this API key lacks the scope ${scope}`, { required_scope: scope });
-    }
+    const principal = await authenticateBearer(this.apiKeys, request.headers.authorization, scope);
     request.principal = principal;
     return true;
   }

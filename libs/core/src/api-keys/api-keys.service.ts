@@ -70,6 +70,15 @@ export class ApiKeysService {
     this.unknown = new LRUCache({ max, ttl: this.options.unknownTtlMs, ttlResolution: 0, perf });
   }
 
+  /**
+   * The principal of a key verified within the last `knownTtlMs`, synchronously, or `undefined` (not verified
+   * lately, not of the current format, or not a key): then `authenticate` decides.
+   */
+  cachedPrincipal(rawKey: string): Principal | undefined {
+    if (rawKey.length > MAX_BEARER_LENGTH || !isWellFormedApiKey(rawKey)) return undefined;
+    return this.known.get(hashApiKey(rawKey).toString('base64'));
+  }
+
   async authenticate(rawKey: string): Promise<Principal | null> {
     if (rawKey.length > MAX_BEARER_LENGTH) return null;
     const wellFormed = isWellFormedApiKey(rawKey);

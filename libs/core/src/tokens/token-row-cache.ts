@@ -93,6 +93,19 @@ export class TokenRowCache {
     return { row: await pending.promise, cached: false };
   }
 
+  /**
+   * The row of `id` if it is in memory and the cache is live, without counting it: the synchronous hot path
+   * (TokenService.cachedToken) looks first and counts a hit with `answered()` only when it answered from it.
+   */
+  peek(id: string): TokenRow | undefined {
+    return this.live ? this.rows.get(id) : undefined;
+  }
+
+  /** Counts a hit answered from `peek`. */
+  answered(): void {
+    this.count('hit');
+  }
+
   /** Drops the entries of `ids` (or all) and keeps no read of them that is under way. */
   invalidate(ids: readonly string[] | 'all'): void {
     if (ids === 'all') {

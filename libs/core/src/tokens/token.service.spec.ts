@@ -78,6 +78,7 @@ describe('TokenService with the token cache', () => {
     const service = new TokenService(repo, cipher, refresher, cache);
     return {
       service,
+      cache,
       reads,
       refreshes,
       setStored: (r: TokenRow | null) => (stored = r),
@@ -130,5 +131,78 @@ describe('TokenService with the token cache', () => {
       details: { reason: 'invalid_grant' },
     });
     expect(t.refreshes).toEqual([]);
+  });
+
+  describe('cachedToken: the synchronous answer from memory alone', () => {
+    it('answers nothing before the row was read, then the cached row without a read', async () => {
+      const t = setup(row());
+      expect(t.service.cachedToken(platform, 'c1', 60)).toBeNull();
+      expect(t.reads).toEqual([]);
+      await t.service.getToken(platform, 'c1', 60);
+      expect(t.service.cachedToken(platform, 'c1', 60)).toMatchObject({
+        connectionId: 'c1',
+        accessToken: 'token-v1',
+      });
+      expect(t.service.cachedToken({ tenantId: 'acme' }, 'c1', 60)?.accessToken).toBe('token-v1');
+      expect(t.reads).toEqual(['c1']);
+    });
+
+    it('declines what getToken must decide: another tenant, a min_ttl the row does not meet', async () => {
+      const t = setup(row());
+      await t.service.getToken(platform, 'c1', 60);
+      expect(t.service.cachedToken({ tenantId: 'other' }, 'c1', 60)).toBeNull();
+      expect(t.service.cachedToken(platform, 'c1', 3600)).toBeNull();
+      expect(t.service.cachedToken(platform, 'c2', 60)).toBeNull();
+      expect(t.refreshes).toEqual([]);
+    });
+
+    it('declines when the data key is not in memory or the sealed token does not open', async () => {
+      const fails: (() => string | undefined)[] = [
+        () => undefined,
+        () => {
+          throw new Error('tampered');
+        },
+      ];
+      for (const failing of fails) {
+        let openCached: () => string | undefined = () => 'opened';
+        const cache = new TokenRowCache({ maxAgeMs: 60_000, maxEntries: 10, now: Date.now });
+        cache.setLive(true);
+        const repo = { findTokenRow: () => Promise.resolve(row()) } as unknown as ConnectionsRepository;
+        const cipher = { openCached: () => openCached() } as unknown as EnvelopeCipher;
+        const refresher = { refreshForRead: () => Promise.reject(new Error('no')) };
+        const service = new TokenService(repo, cipher, refresher, cache);
+        await service.getToken(platform, 'c1', 60);
+        expect(service.cachedToken(platform, 'c1', 60)?.accessToken).toBe('opened');
+        openCached = failing;
+        expect(service.cachedToken(platform, 'c1', 60)).toBeNull();
+      }
+    });
+
+    it('declines while the cache is not live (its invalidations are not heard)', async () => {
+      const t = setup(row());
+      await t.service.getToken(platform, 'c1', 60);
+      t.cache.setLive(false);
+      expect(t.service.cachedToken(platform, 'c1', 60)).toBeNull();
+    });
+
+    it('counts a hit only when it answers', async () => {
+      const counted: string[] = [];
+      const cache = new TokenRowCache({ maxAgeMs: 60_000, maxEntries: 10, now: Date.now }, (r) =>
+        counted.push(r),
+      );
+      cache.setLive(true);
+      const repo = { findTokenRow: () => Promise.resolve(row()) } as unknown as ConnectionsRepository;
+      const cipher = { openCached: (b: Buffer) => b.toString() } as unknown as EnvelopeCipher;
+      const service = new TokenService(
+        repo,
+        cipher,
+        { refreshForRead: () => Promise.reject(new Error('no')) },
+        cache,
+      );
+      await service.getToken(platform, 'c1', 60);
+      service.cachedToken({ tenantId: 'other' }, 'c1', 60);
+      service.cachedToken(platform, 'c1', 60);
+      expect(counted).toEqual(['miss', 'hit']);
+    });
   });
 });

@@ -40,6 +40,33 @@ export class TokenService {
     private readonly cache: TokenRowCache,
   ) {}
 
+  /**
+   * The answer from memory alone, synchronously: a cached row of the caller's tenant, servable and valid for
+   * `minTtlSeconds`, opened with a cached data key. `null` whenever anything else would be needed (a read,
+   * a refresh, a KMS call, an error): then `getToken` decides, as if this had not been asked.
+   */
+  cachedToken(scope: TenantScope, id: string, minTtlSeconds: number): AccessToken | null {
+    const row = this.cache.peek(id);
+    if (!row || !isFresh(row, minTtlSeconds) || !row.accessTokenSealed || !row.accessTokenExpiresAt)
+      return null;
+    if (scope.tenantId !== null && row.tenantId !== scope.tenantId) return null;
+    let accessToken: string | undefined;
+    try {
+      accessToken = this.cipher.openCached(row.accessTokenSealed, aad.connection(row.id, 'access_token'));
+    } catch {
+      return null; // getToken opens it again and answers the failure
+    }
+    if (accessToken === undefined) return null;
+    this.cache.answered();
+    return {
+      connectionId: row.id,
+      accessToken,
+      tokenType: row.tokenType,
+      expiresAt: row.accessTokenExpiresAt,
+      scopes: row.scopes,
+    };
+  }
+
   async getToken(scope: TenantScope, id: string, minTtlSeconds: number): Promise<AccessToken> {
     const first = await this.cache.read(id, this.loadRow);
     let row = first.row;
