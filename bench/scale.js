@@ -4,11 +4,17 @@
  *
  * Steps: fresh database -> `seedScale` (bench/seed-scale.js: BENCH_SCALE_ROWS sealed connections by COPY, due
  * times spread over 24 h) -> with the rows in place, measured one after the other:
- *   1. the sweep's claim query (RefreshScheduleRepository.claimDue, SWEEP_BATCH_SIZE rows, the default 30 s
- *      lookahead) p50/p99 over BENCH_SCALE_SAMPLES claims, each released again, and its plan;
+ *   1. the sweep's claim query (RefreshScheduleRepository.claimDue) as the worker runs it at start-up:
+ *      SweepService's rounds (SWEEP_BATCH_SIZE rows each, the default 30 s lookahead, each round starting at
+ *      the due time where the last ended) over the backlog due at once, every claim statement timed on its
+ *      own, p50/p99 over BENCH_SCALE_SAMPLES claims; after each sweep its leases are released (timed apart,
+ *      not part of the claim) so the next sweep meets the same backlog; and the plan of the first round;
  *   2. the `vault_connections` gauge refresh (ConnectionsGauge.update: compaction + counts) p50/p99;
  *   3. vault-api cold start (spawn -> /health/ready, from dist/);
- *   4. the token hot path with wrk on random seeded ids: a cold run right after start, then a warm one;
+ *   4. the token hot path with wrk on random seeded ids (every 10th row): cold, right after start with the
+ *      default TOKEN_CACHE_MAX_AGE_MS (1 s: over 1 M rows nearly every read misses); then warm, a second
+ *      vault-api with TOKEN_CACHE_MAX_AGE_MS=60000 whose cache is first filled by reading every sampled id once
+ *      (each run reports the share of reads its token cache answered);
  *   5. GET /v1/connections (first page; a tenant's first page; 20 pages deep) and GET /v1/stats latency;
  *   6. vault-worker cold start, then Redis memory under the run's prefix while the worker runs
  *      BENCH_SCALE_WORKER_SECONDS against an instant token endpoint: keys and bytes, per connection due
@@ -20,7 +26,7 @@
  * repositories and gauge from the TypeScript sources.
  *
  * Env knobs: BENCH_SCALE_ROWS (1000000), BENCH_SCALE_SAMPLES (200), BENCH_DURATION (10 s a wrk run),
- * BENCH_CONNECTIONS (64), BENCH_SCALE_WORKER_SECONDS (20), SWEEP_BATCH_SIZE (the vault's default, 1000),
+ * BENCH_CONNECTIONS (64), BENCH_SCALE_WORKER_SECONDS (20), SWEEP_BATCH_SIZE (the vault's default, 500),
  * BENCH_SKIP_BUILD=1, BENCH_SCALE_KEEP=1.
  */
 const crypto = require('node:crypto');
@@ -29,13 +35,15 @@ const os = require('node:os');
 const path = require('node:path');
 const { Redis } = require('ioredis');
 const { ConnectionsRepository, Database, RefreshScheduleRepository } = require('@vault/persistence');
+const { loadConfig } = require('../libs/core/src/config/vault-config');
 const { ConnectionsGauge } = require('../libs/core/src/metrics/connections-gauge');
 const { MetricsService } = require('../libs/core/src/metrics/metrics.service');
+const { SweepService } = require('../libs/core/src/refresh/sweep.service');
 const lib = require('./lib/run');
 const { REDIS_URL, log, intEnv, sleep, round3 } = lib;
 const procs = require('./lib/processes');
 const { cpuWindow } = require('./lib/cpu');
-const { timeSamples } = require('./lib/metrics');
+const { percentile, promSum, timeSamples } = require('./lib/metrics');
 const { seedScale } = require('./seed-scale');
 
 const cfg = {
@@ -44,35 +52,70 @@ const cfg = {
   duration: intEnv('BENCH_DURATION', 10),
   connections: intEnv('BENCH_CONNECTIONS', 64),
   workerSeconds: intEnv('BENCH_SCALE_WORKER_SECONDS', 20),
-  batch: intEnv('SWEEP_BATCH_SIZE', 1000),
+  batch: intEnv('SWEEP_BATCH_SIZE', loadConfig({ NODE_ENV: 'test' }).SWEEP_BATCH_SIZE),
   lookaheadSeconds: 30,
   keep: process.env.BENCH_SCALE_KEEP === '1',
 };
 
 const TARGETS = { claimP99Ms: 50, statsP99Ms: 200, coldStartSeconds: 3 };
+/** The warm hot-path run's token cache bound (the largest the vault accepts). */
+const WARM_CACHE_MAX_AGE_MS = 60_000;
 
-/** The claim query as the sweep runs it, each claim released again so the next finds the same work. */
+const summary = (ms) => {
+  const r = (v) => Math.round(v * 100) / 100;
+  return { n: ms.length, p50: r(percentile(ms, 50)), p99: r(percentile(ms, 99)), max: r(Math.max(...ms)) };
+};
+const since = (t) => Number(process.hrtime.bigint() - t) / 1e6;
+
+/**
+ * The claim statements as the worker's sweep makes them over the backlog due at start-up: SweepService itself
+ * (the vault's defaults, SWEEP_BATCH_SIZE), its claims timed one by one, its jobs dropped. After each sweep
+ * its leases are released so the next sweep meets the same backlog; the release is timed apart.
+ */
 async function measureClaims(db) {
   const repo = new RefreshScheduleRepository(db);
+  const claimMs = [];
+  let leased = [];
+  const timed = {
+    claimDue: async (...args) => {
+      const t = process.hrtime.bigint();
+      const rows = await repo.claimDue(...args);
+      claimMs.push(since(t));
+      leased.push(...rows.map((r) => r.id));
+      return rows;
+    },
+    releaseClaim: (ids) => repo.releaseClaim(ids),
+  };
+  const config = loadConfig({ NODE_ENV: 'test', SWEEP_BATCH_SIZE: String(cfg.batch) });
+  const sweeper = new SweepService(timed, { addBulk: () => Promise.resolve() }, config);
+  const releaseMs = [];
   let claimed = 0;
-  const t = await timeSamples(cfg.samples, async () => {
-    const rows = await repo.claimDue(
-      new Date(Date.now() + cfg.lookaheadSeconds * 1000),
-      new Date(Date.now() + 60_000),
-      cfg.batch,
-    );
-    claimed += rows.length;
-    await repo.releaseClaim(rows.map((r) => r.id));
-  });
-  return { ...t, meanClaimed: Math.round(claimed / cfg.samples) };
+  let sweeps = 0;
+  while (claimMs.length < cfg.samples) {
+    leased = [];
+    await sweeper.sweep();
+    sweeps++;
+    claimed += leased.length;
+    const t = process.hrtime.bigint();
+    await repo.releaseClaim(leased);
+    releaseMs.push(since(t));
+  }
+  return {
+    ...summary(claimMs),
+    meanClaimed: Math.round(claimed / claimMs.length),
+    sweeps,
+    roundsPerSweep: round3(claimMs.length / sweeps),
+    release: summary(releaseMs),
+  };
 }
 
 async function claimPlan(db) {
   const { CLAIM_DUE_SQL } = require('@vault/persistence');
-  const rows = await db.query(`EXPLAIN (ANALYZE, FORMAT TEXT) ${CLAIM_DUE_SQL}`, [
+  const rows = await db.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT) ${CLAIM_DUE_SQL}`, [
     new Date(Date.now() + cfg.lookaheadSeconds * 1000),
     new Date(Date.now() + 60_000),
     cfg.batch,
+    null,
   ]);
   await db.query(
     `UPDATE connections SET refresh_claimed_until = NULL WHERE refresh_claimed_until IS NOT NULL`,
@@ -109,6 +152,23 @@ async function deepPages(base, apiKey, pages) {
     if (!cursor) break;
   }
   return { pages: ms.length, maxMs: round3(Math.max(...ms)), lastMs: round3(ms[ms.length - 1]) };
+}
+
+/** Reads of the vault-api's token cache by result (hit, miss, bypass), from its /metrics. */
+async function tokenCacheReads(base) {
+  const res = await fetch(`${base}/metrics`);
+  if (!res.ok) throw new Error(`GET /metrics: HTTP ${res.status}`);
+  return promSum(await res.text(), 'vault_token_cache_total', 'result', { process: 'vault-api' });
+}
+
+/** A wrk run of the token hot path, with the share of its reads the token cache answered. */
+async function hotPathRun(api, apiKey, idsFile) {
+  const before = await tokenCacheReads(api.url);
+  const r = await wrkRun(api.url, apiKey, idsFile, api.pid);
+  const after = await tokenCacheReads(api.url);
+  const d = (k) => (after[k] || 0) - (before[k] || 0);
+  const reads = d('hit') + d('miss') + d('bypass');
+  return { ...r, tokenCacheHitRatio: reads > 0 ? round3(d('hit') / reads) : null };
 }
 
 async function wrkRun(base, apiKey, idsFile, pid) {
@@ -175,6 +235,7 @@ async function main() {
   log(`seeded in ${seeded.seconds.toFixed(1)} s (${Math.round(cfg.rows / seeded.seconds)}/s)`);
   const idsFile = path.join(lib.tmpDir(), 'ids.txt');
   fs.writeFileSync(idsFile, seeded.sample.join('\n') + '\n');
+  const ids = seeded.sample;
 
   const database = Database.connect({ url: db.url, poolSize: 2 });
   const figures = {
@@ -199,7 +260,8 @@ async function main() {
     figures.claim = await measureClaims(database);
     figures.claimPlan = await claimPlan(database);
     log(
-      `claim: p50 ${figures.claim.p50} ms, p99 ${figures.claim.p99} ms (${figures.claim.meanClaimed} rows a claim)`,
+      `claim: p50 ${figures.claim.p50} ms, p99 ${figures.claim.p99} ms (${figures.claim.meanClaimed} rows a claim, ` +
+        `${figures.claim.roundsPerSweep} rounds a sweep)`,
     );
     const gauge = new ConnectionsGauge(
       new ConnectionsRepository(database, { connectionsChanged: () => undefined }),
@@ -222,9 +284,8 @@ async function main() {
   const api = await procs.startVault('api', baseEnv, { fromDist: true, logLevel: 'warn' });
   figures.apiColdStartSeconds = round3(api.startSeconds);
   log(`vault-api cold start ${api.startSeconds.toFixed(2)} s`);
-  figures.hotPath = { cold: await wrkRun(api.url, apiKey, idsFile, api.pid) };
-  figures.hotPath.warm = await wrkRun(api.url, apiKey, idsFile, api.pid);
-  log(`hot path cold ${JSON.stringify(figures.hotPath.cold)}, warm ${JSON.stringify(figures.hotPath.warm)}`);
+  figures.hotPath = { cold: await hotPathRun(api, apiKey, idsFile) };
+  log(`hot path cold ${JSON.stringify(figures.hotPath.cold)}`);
 
   const n = 50;
   figures.http = {
@@ -240,6 +301,32 @@ async function main() {
   };
   log(`HTTP: ${JSON.stringify(figures.http)}`);
   await procs.stopChild(api);
+
+  // Warm: a vault-api whose cache keeps every sampled row for the whole run, each read once before it.
+  const warmApi = await procs.startVault(
+    'api',
+    {
+      ...baseEnv,
+      TOKEN_CACHE_MAX_AGE_MS: String(WARM_CACHE_MAX_AGE_MS),
+      TOKEN_CACHE_MAX_ENTRIES: String(Math.max(100_000, ids.length)),
+    },
+    { fromDist: true, logLevel: 'warn' },
+  );
+  const fillStarted = Date.now();
+  await procs.pool(ids.length, cfg.connections, (i) =>
+    procs.apiCall(warmApi.url, apiKey, 'GET', `/v1/connections/${ids[i]}/token?min_ttl=60`, null, 200),
+  );
+  const fillSeconds = (Date.now() - fillStarted) / 1000;
+  if (fillSeconds + cfg.duration > WARM_CACHE_MAX_AGE_MS / 1000)
+    log(
+      `WARNING: filling the cache took ${fillSeconds.toFixed(1)} s: the first entries expire during the run`,
+    );
+  figures.hotPath.warm = {
+    ...(await hotPathRun(warmApi, apiKey, idsFile)),
+    cacheFillSeconds: round3(fillSeconds),
+  };
+  log(`hot path warm ${JSON.stringify(figures.hotPath.warm)}`);
+  await procs.stopChild(warmApi);
 
   const redisBefore = await redisUsage(prefix);
   const worker = await procs.startVault('worker', baseEnv, { fromDist: true, logLevel: 'warn' });
@@ -316,7 +403,12 @@ async function main() {
   );
   line(
     `sweep claim (batch ${cfg.batch}) p50 / p99 / max`,
-    `${figures.claim.p50} / ${figures.claim.p99} / ${figures.claim.max} ms (${figures.claim.meanClaimed} rows a claim)`,
+    `${figures.claim.p50} / ${figures.claim.p99} / ${figures.claim.max} ms (${figures.claim.meanClaimed} rows a claim, ` +
+      `${figures.claim.roundsPerSweep} rounds a sweep)`,
+  );
+  line(
+    "  releasing a sweep's leases (bench only) p50 / p99",
+    `${figures.claim.release.p50} / ${figures.claim.release.p99} ms`,
   );
   line('vault_connections gauge refresh p50 / p99', `${figures.gauge.p50} / ${figures.gauge.p99} ms`);
   line(
@@ -327,7 +419,8 @@ async function main() {
     const h = figures.hotPath[k];
     line(
       `token hot path, ${k}`,
-      `${h.rps} req/s, p50 ${h.p50Ms} ms, p99 ${h.p99Ms} ms, server ${h.serverUsPerRequest} µs/request`,
+      `${h.rps} req/s, p50 ${h.p50Ms} ms, p99 ${h.p99Ms} ms, server ${h.serverUsPerRequest} µs/request, ` +
+        `cache hits ${h.tokenCacheHitRatio}`,
     );
   }
   const H = figures.http;

@@ -6,6 +6,8 @@ interface PlanNode {
   'Node Type': string;
   'Relation Name'?: string;
   'Index Name'?: string;
+  'Actual Rows'?: number;
+  'Rows Removed by Filter'?: number;
   Plans?: PlanNode[];
 }
 
@@ -15,7 +17,8 @@ function nodes(plan: PlanNode): PlanNode[] {
 
 /**
  * With 200,000 connections whose due times spread over a day, the sweep's claim (the statement the repository
- * runs) finds the near-due ones through the partial due-time index, never by reading the table.
+ * runs) finds the near-due ones through the partial due-time index, never by reading the table, and a round
+ * bounded by the last one's due time does not walk again over the rows leased before it.
  */
 describe('the sweep claim at scale', () => {
   const ROWS = 200_000;
@@ -49,27 +52,41 @@ describe('the sweep claim at scale', () => {
     await db?.drop();
   });
 
-  it('uses connections_due_idx and no sequential scan of connections', async () => {
-    const horizon = new Date(Date.now() + 30_000);
-    const { rows } = await pg.query(`EXPLAIN (FORMAT JSON) ${CLAIM_DUE_SQL}`, [
-      horizon,
-      new Date(Date.now() + 60_000),
-      1000,
-    ]);
-    const plan = nodes((rows[0] as { 'QUERY PLAN': [{ Plan: PlanNode }] })['QUERY PLAN'][0].Plan);
-    const onConnections = plan.filter((n) => n['Relation Name'] === 'connections');
+  const planOf = (rows: unknown[]) =>
+    nodes((rows[0] as { 'QUERY PLAN': [{ Plan: PlanNode }] })['QUERY PLAN'][0].Plan);
+  const release = () =>
+    pg.query('UPDATE connections SET refresh_claimed_until = NULL WHERE refresh_claimed_until IS NOT NULL');
 
-    expect(onConnections.map((n) => n['Node Type'])).not.toContain('Seq Scan');
-    // An index scan or a bitmap index scan (which names no relation) over the partial due-time index.
-    expect(plan.some((n) => n['Index Name'] === 'connections_due_idx')).toBe(true);
+  it('uses connections_due_idx and no sequential scan of connections, also as a generic plan', async () => {
+    const horizon = new Date(Date.now() + 30_000);
+    const lease = new Date(Date.now() + 60_000);
+    // The repository runs it as a named prepared statement: after a few runs PostgreSQL may switch to the
+    // generic plan (parameters unknown), so both plans must keep to the index.
+    for (const mode of ['force_custom_plan', 'force_generic_plan']) {
+      await pg.query(`SET plan_cache_mode = ${mode}`);
+      await pg.query(`PREPARE claim_${mode} AS ${CLAIM_DUE_SQL}`);
+      const { rows } = await pg.query(
+        `EXPLAIN (FORMAT JSON) EXECUTE claim_${mode}(now() + interval '30 s', now() + interval '60 s', 1000, NULL)`,
+      );
+      const plan = planOf(rows);
+      const onConnections = plan.filter((n) => n['Relation Name'] === 'connections');
+
+      expect(onConnections.map((n) => n['Node Type'])).not.toContain('Seq Scan');
+      // An index scan or a bitmap index scan (which names no relation) over the partial due-time index.
+      expect(plan.some((n) => n['Index Name'] === 'connections_due_idx')).toBe(true);
+      // The leases are written through the claimed rows' ctid, not by looking each up again by key.
+      expect(onConnections.map((n) => n['Node Type'])).toContain('Tid Scan');
+    }
+    await pg.query('RESET plan_cache_mode');
     // And the statement claims what is due, as the sweep relies on.
     const due = await pg.query(
       `SELECT count(*)::int AS n FROM connections WHERE next_refresh_at <= $1 AND status = 'active'`,
       [horizon],
     );
     expect(due.rows[0].n).toBeGreaterThan(300); // about 200,000 × 5.5 min / 24 h
-    const claimed = await pg.query(CLAIM_DUE_SQL, [horizon, new Date(Date.now() + 60_000), 1000]);
+    const claimed = await pg.query(CLAIM_DUE_SQL, [horizon, lease, 1000, null]);
     expect(claimed.rowCount).toBe(Math.min(1000, due.rows[0].n as number));
+    await release();
   });
 
   it('leases without touching an index: every claimed row is a HOT update (fillfactor leaves room)', async () => {
@@ -81,19 +98,70 @@ describe('the sweep claim at scale', () => {
       );
       return rows[0] as { upd: number; hot: number };
     };
-    await pg.query(
-      'UPDATE connections SET refresh_claimed_until = NULL WHERE refresh_claimed_until IS NOT NULL',
-    );
+    await release();
     const before = await updates();
     const claimed = await pg.query(CLAIM_DUE_SQL, [
       new Date(Date.now() + 30_000),
       new Date(Date.now() + 60_000),
       1000,
+      null,
     ]);
     const after = await updates();
 
     expect(claimed.rowCount).toBeGreaterThan(100);
     expect(after.upd - before.upd).toBe(claimed.rowCount);
     expect(after.hot - before.hot).toBe(claimed.rowCount);
+  });
+
+  it('claims the earliest due first and, bounded by the last round, neither walks nor claims rows before it', async () => {
+    await release();
+    const horizon = new Date(Date.now() + 30_000);
+    const lease = new Date(Date.now() + 60_000);
+    const first = await pg.query<{ id: string; next_refresh_at: Date }>(CLAIM_DUE_SQL, [
+      horizon,
+      lease,
+      100,
+      null,
+    ]);
+    expect(first.rowCount).toBe(100);
+    const last = new Date(Math.max(...first.rows.map((r) => r.next_refresh_at.getTime())));
+    const earliestLeft = await pg.query(
+      `SELECT min(next_refresh_at) AS t FROM connections
+       WHERE next_refresh_at IS NOT NULL AND status = 'active' AND refresh_claimed_until IS NULL`,
+    );
+    expect((earliestLeft.rows[0].t as Date).getTime()).toBeGreaterThanOrEqual(last.getTime());
+
+    // Unbounded, the next round reads the 100 leased rows again (and drops them); bounded, it reads only the
+    // one due at exactly the bound (a bound at or after, so rows due at the same instant are never skipped).
+    const walk = async (from: Date | null) => {
+      await pg.query('BEGIN');
+      const { rows } = await pg.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${CLAIM_DUE_SQL}`, [
+        horizon,
+        lease,
+        50,
+        from,
+      ]);
+      await pg.query('ROLLBACK');
+      const scan = planOf(rows).find((n) => n['Index Name'] === 'connections_due_idx');
+      return scan?.['Rows Removed by Filter'] ?? 0;
+    };
+    expect(await walk(null)).toBe(100);
+    expect(await walk(last)).toBe(1);
+
+    // A bound also keeps rows due before it out of the round, even unleased ones (the next sweep's unbounded
+    // first round takes them).
+    await pg.query('UPDATE connections SET refresh_claimed_until = NULL WHERE id = $1', [first.rows[0]?.id]);
+    const second = await pg.query<{ id: string; next_refresh_at: Date }>(CLAIM_DUE_SQL, [
+      horizon,
+      lease,
+      50,
+      last,
+    ]);
+    expect(second.rowCount).toBe(50);
+    expect(second.rows.every((r) => r.next_refresh_at >= last)).toBe(true);
+    expect(second.rows.map((r) => r.id)).not.toContain(first.rows[0]?.id);
+    const again = await pg.query<{ id: string }>(CLAIM_DUE_SQL, [horizon, lease, 50, null]);
+    expect(again.rows.map((r) => r.id)).toContain(first.rows[0]?.id);
+    await release();
   });
 });

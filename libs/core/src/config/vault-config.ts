@@ -105,8 +105,11 @@ const envShape = z.object({
   SWEEP_INTERVAL_MS: positiveInt.default(2000),
   /** Extension: the sweep enqueues connections due within this many seconds (as delayed jobs). */
   SWEEP_LOOKAHEAD_SECONDS: positiveInt.default(30),
-  /** Extension: connections claimed per sweep round. */
-  SWEEP_BATCH_SIZE: positiveInt.default(1000),
+  /**
+   * Extension: connections claimed per sweep round (one statement; its time and WAL grow with it: each claimed
+   * row is on its own page, a full-page image after a checkpoint). A sweep makes up to 20 rounds.
+   */
+  SWEEP_BATCH_SIZE: positiveInt.default(500),
   /** Extension: a claimed connection is claimed again after this long if its job was lost. */
   REFRESH_CLAIM_LEASE_SECONDS: positiveInt.default(120),
   /** Extension: refresh jobs run at once per worker process. */

@@ -72,3 +72,60 @@ describe('SweepService and the last-sweep gauge', () => {
     expect(await gauge(metrics)).toBeGreaterThan(0);
   });
 });
+
+describe('SweepService rounds resume where the last one ended', () => {
+  const config = loadConfig({ NODE_ENV: 'test', SWEEP_BATCH_SIZE: '2' });
+  const due = (s: number) => new Date(1_800_000_000_000 + s * 1000);
+
+  /** A repository with `backlog` due rows (due 1 s apart) that records the lower bound of each claim. */
+  function repoWith(backlog: number) {
+    const froms: (number | null)[] = [];
+    let next = 0;
+    const repo = {
+      claimDue: (_h: Date, _l: Date, limit: number, from: Date | null) => {
+        froms.push(from === null ? null : (from.getTime() - due(0).getTime()) / 1000);
+        const rows = [];
+        // Out of due order on purpose: the bound is the latest due time claimed, not the last row returned.
+        for (; rows.length < limit && next < backlog; next++) {
+          rows.unshift({ id: `c${next}`, dueAt: due(next), expiresAt: null });
+        }
+        return Promise.resolve(rows);
+      },
+      releaseClaim: jest.fn(),
+    };
+    return { repo: repo as unknown as RefreshScheduleRepository, froms };
+  }
+  const sink = { addBulk: () => Promise.resolve() };
+
+  it('bounds each round by the latest due time claimed before it; the next sweep starts from the earliest', async () => {
+    const { repo, froms } = repoWith(5);
+    const sweeper = new SweepService(repo, sink, config);
+    expect(await sweeper.sweep()).toBe(5);
+    expect(froms).toEqual([null, 1, 3]);
+    expect(await sweeper.sweep()).toBe(0);
+    expect(froms).toEqual([null, 1, 3, null]);
+  });
+
+  it('lets the next sweep resume where one that ran out of rounds stopped, once', async () => {
+    const { repo, froms } = repoWith(9);
+    const sweeper = new SweepService(repo, sink, config);
+    expect(await sweeper.sweep(2)).toBe(4);
+    expect(await sweeper.sweep(2)).toBe(4);
+    expect(await sweeper.sweep(2)).toBe(1);
+    expect(await sweeper.sweep(2)).toBe(0);
+    expect(froms).toEqual([null, 1, 3, 5, 7, null]);
+  });
+
+  it('starts from the earliest due time after a sweep whose enqueue failed (its claims were released)', async () => {
+    const { repo, froms } = repoWith(9);
+    let fail = true;
+    const flaky = {
+      addBulk: () => (fail ? Promise.reject(new Error('redis down')) : Promise.resolve()),
+    };
+    const sweeper = new SweepService(repo, flaky, config);
+    await expect(sweeper.sweep(1)).rejects.toThrow('redis down');
+    fail = false;
+    await sweeper.sweep(1);
+    expect(froms).toEqual([null, null]);
+  });
+});

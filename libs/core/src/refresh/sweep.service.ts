@@ -21,9 +21,17 @@ export interface RefreshJobSink {
  * of its due time by the early window (see earlyWindowMs), so a burst of connections due together is spread
  * over that window instead of piling up at its due time. PostgreSQL stays the source of truth: a job lost with Redis
  * is claimed again once its lease has passed.
+ *
+ * Leased rows stay in the due-time index until they are refreshed, so each round resumes at the due time where
+ * the last one ended rather than walking over every row claimed before it (a round costs one batch, not the
+ * backlog so far). A sweep that stopped with work left (all rounds full) lets the next one resume there too; any
+ * other sweep starts from the earliest due time, which picks up what a round passed over (a row another sweeper
+ * held, a released claim, a lease that ran out).
  */
 export class SweepService {
   private running = false;
+  /** Where the next sweep starts: the due time the last one stopped at when it ran out of rounds, else null. */
+  private resumeFrom: Date | null = null;
 
   constructor(
     private readonly repo: RefreshScheduleRepository,
@@ -38,12 +46,15 @@ export class SweepService {
     this.running = true;
     try {
       let total = 0;
+      let from = this.resumeFrom;
+      this.resumeFrom = null;
       for (let round = 0; round < maxRounds; round++) {
         const now = Date.now();
         const horizon = new Date(now + this.config.SWEEP_LOOKAHEAD_SECONDS * 1000);
         const lease = new Date(horizon.getTime() + this.config.REFRESH_CLAIM_LEASE_SECONDS * 1000);
-        const claimed = await this.repo.claimDue(horizon, lease, this.config.SWEEP_BATCH_SIZE);
+        const claimed = await this.repo.claimDue(horizon, lease, this.config.SWEEP_BATCH_SIZE, from);
         if (claimed.length === 0) break;
+        for (const c of claimed) if (from === null || c.dueAt > from) from = c.dueAt;
         const batches = batchByStartTime(
           claimed.map((c) => ({
             id: c.id,
@@ -74,6 +85,7 @@ export class SweepService {
         }
         total += claimed.length;
         if (claimed.length < this.config.SWEEP_BATCH_SIZE) break;
+        if (round === maxRounds - 1) this.resumeFrom = from;
       }
       this.metrics?.sweepCompleted();
       return total;
