@@ -170,7 +170,17 @@ async function readVaultMetrics(base) {
   const kms = promSum(text, 'vault_kms_requests_total', 'operation', { process: 'vault-api' });
   const cache = promSum(text, 'vault_data_key_cache_total', 'result', { process: 'vault-api' });
   const tokenCache = promSum(text, 'vault_token_cache_total', 'result', { process: 'vault-api' });
+  // prom-client's default GC histogram (by kind: minor, major, incremental, weakcb).
+  const gcSeconds = promSum(text, 'nodejs_gc_duration_seconds_sum', 'kind', { process: 'vault-api' });
+  const gcCount = promSum(text, 'nodejs_gc_duration_seconds_count', 'kind', { process: 'vault-api' });
+  const gcOver = (le) =>
+    promSum(text, 'nodejs_gc_duration_seconds_bucket', 'le', { process: 'vault-api' })[le] || 0;
   return {
+    gcMs: 1000 * Object.values(gcSeconds).reduce((a, b) => a + b, 0),
+    gcMajor: gcCount.major || 0,
+    gcAll: Object.values(gcCount).reduce((a, b) => a + b, 0),
+    // collections longer than 10 ms (the histogram's 0.01 s bucket)
+    gcUnder10ms: gcOver('0.01'),
     kms,
     kmsTotal: Object.values(kms).reduce((a, b) => a + b, 0),
     cacheHit: cache.hit || 0,
@@ -195,6 +205,12 @@ async function measured(target, run) {
     dataKeyCache: { hit: d('cacheHit'), miss: d('cacheMiss') },
     tokenCache: { hit: d('tokenHit'), miss: d('tokenMiss'), bypass: d('tokenBypass') },
     tokenCacheHitRatio: lookups > 0 ? round3(d('tokenHit') / lookups) : null,
+    gc: {
+      ms: round3(d('gcMs')),
+      collections: d('gcAll'),
+      major: d('gcMajor'),
+      over10ms: d('gcAll') - d('gcUnder10ms'),
+    },
   };
 }
 
@@ -366,7 +382,10 @@ async function main() {
     return r;
   };
   const cacheNote = (r) =>
-    r.tokenCache ? `, token cache hits ${Math.round(100 * r.tokenCacheHitRatio)} %` : '';
+    r.tokenCache
+      ? `, token cache hits ${Math.round(100 * r.tokenCacheHitRatio)} %, GC ${Math.round(r.gc.ms)} ms ` +
+        `(${r.gc.collections} collections, ${r.gc.major} major, ${r.gc.over10ms} over 10 ms)`
+      : '';
   for (let round = 0; round < cfg.rounds; round++) {
     for (const t of order(round)) {
       const r = await oneRun(t, 'max', () => wrkRun(t, cfg.duration));
