@@ -412,7 +412,7 @@ async function main() {
       `${figures.claim.roundsPerSweep} rounds a sweep)`,
   );
   line(
-    "  releasing a sweep's leases (bench only) p50 / p99",
+    "  release of a sweep's leases p50 / p99",
     `${figures.claim.release.p50} / ${figures.claim.release.p99} ms`,
   );
   line('vault_connections gauge refresh p50 / p99', `${figures.gauge.p50} / ${figures.gauge.p99} ms`);
