@@ -21,6 +21,12 @@ describe('no rotated refresh token lost to our own failure', () => {
   let api: TestApi;
   let redis: Redis;
 
+  /** vault_refresh_unstored_tokens as the API's /metrics answers it. */
+  const unstored = async (): Promise<number> => {
+    const text = (await api.call('GET', '/metrics', undefined, null)).raw;
+    const line = text.split('\n').find((l) => l.startsWith('vault_refresh_unstored_tokens'));
+    return Number(line?.split(' ').pop());
+  };
   const versionOf = async (id: string) =>
     (await query<{ version: number }>(api.db.url, `SELECT version FROM connections WHERE id = $1`, [id]))[0]
       ?.version ?? -1;
@@ -68,12 +74,16 @@ describe('no rotated refresh token lost to our own failure', () => {
       error: 'unavailable',
     });
     expect(during.headers['retry-after']).toBeDefined();
+    // Operators see the answer held in memory (the VaultRefreshedTokensUnstored alert) while it is.
+    expect(await unstored()).toBe(1);
     // Cut for 8 s, longer than the lock's TTL (7 s): the lock is still ours at the end of it.
     await sleep(8_000);
     expect(await redis.pttl(`${api.config.REDIS_PREFIX}:lock:${id}`)).toBeGreaterThan(0);
+    expect(await unstored()).toBe(1);
     proxy.restore();
 
     await waitFor('the rotated token written', async () => (await versionOf(id)) > version, 30_000, 100);
+    expect(await unstored()).toBe(0);
     const [row] = await query<{ status: string; last_error: unknown }>(
       api.db.url,
       `SELECT status, last_error FROM connections WHERE id = $1`,

@@ -80,13 +80,15 @@ export class TokenRoute {
   /**
    * A key verified lately and a cached row answer synchronously (no promise, no I/O): the common case of a
    * busy caller. Anything else (an unknown key, a bad parameter, a row not in memory or not valid for
-   * `min_ttl`, an error) goes the full way, which decides as if the first look had not happened.
+   * `min_ttl`, an error) goes the full way, which decides as if the first look had not happened; a key
+   * verified lately is not verified again on the way.
    */
   private handle(request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
     const started = performance.now();
     const key = bearerKey(request.headers.authorization);
-    const caller = key === null ? undefined : this.apiKeys.cachedPrincipal(key);
-    if (caller && hasScope(caller, TokenRoute.scope)) {
+    const known = key === null ? undefined : this.apiKeys.cachedPrincipal(key);
+    const caller = known && hasScope(known, TokenRoute.scope) ? known : undefined;
+    if (caller) {
       const id = (request.params as { id?: unknown }).id;
       const minTtl = (request.query as { min_ttl?: unknown }).min_ttl;
       if (typeof id === 'string' && UUID.test(id) && (minTtl === undefined || typeof minTtl === 'string')) {
@@ -98,14 +100,20 @@ export class TokenRoute {
         }
       }
     }
-    return this.handleFully(request, reply, started);
+    return this.handleFully(request, reply, started, caller);
   }
 
-  private async handleFully(request: FastifyRequest, reply: FastifyReply, started: number): Promise<void> {
+  private async handleFully(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    started: number,
+    verified: Principal | undefined,
+  ): Promise<void> {
     let caller: Principal;
     try {
       // As the guard does for the other routes: refused keys are not token reads, so they are not metered.
-      caller = await authenticateBearer(this.apiKeys, request.headers.authorization, TokenRoute.scope);
+      caller =
+        verified ?? (await authenticateBearer(this.apiKeys, request.headers.authorization, TokenRoute.scope));
     } catch (err) {
       return sendErrorAnswer(reply, errorAnswer(err, this.logger));
     }

@@ -34,6 +34,12 @@ export class MetricsService implements CryptoMetrics {
     registers: [this.registry],
   });
 
+  readonly unstoredRefreshes = new Gauge({
+    name: 'vault_refresh_unstored_tokens',
+    help: "Provider answers (possibly rotated refresh tokens) held in this process's memory because their write has not landed yet; retried until it does.",
+    registers: [this.registry],
+  });
+
   readonly previousSecretUsed = new Counter({
     name: 'vault_refresh_previous_secret_total',
     help: 'Refreshes retried with the previous client secret (rotation overlap) after the current one was rejected, by outcome.',

@@ -27,7 +27,7 @@ export interface WorkDeps {
   attempts: Pick<RefreshAttemptsRepository, 'start' | 'open' | 'finish'>;
   cipher: Pick<EnvelopeCipher, 'open'>;
   providers: Pick<ProviderRegistry, 'get'>;
-  metrics: Pick<MetricsService, 'refreshDuration' | 'previousSecretUsed'>;
+  metrics: Pick<MetricsService, 'refreshDuration' | 'previousSecretUsed' | 'unstoredRefreshes'>;
   config: VaultConfig;
   outcomes: RefreshOutcomes;
   rateLimits: RateLimits;
@@ -174,25 +174,34 @@ export class RefreshWork {
     stall: (err: unknown) => void,
   ): Promise<RefreshReport> {
     let sealed: Awaited<ReturnType<RefreshOutcomes['success']>> | null = null;
-    for (let tries = 0; ; tries++) {
-      try {
-        sealed ??= await this.d.outcomes.success(call, tokens, answeredAt);
-        this.d.outcomes.afterSuccess(call, await this.successes.submit(sealed.write));
-        return sealed.report;
-      } catch (err) {
-        if (await this.isGone(call.row.id)) {
-          this.logger.warn({ connectionId: call.row.id }, 'connection deleted while it was refreshed');
-          throw VaultError.notFound('connection');
+    // Counted while the answer lives only in this process's memory (vault_refresh_unstored_tokens).
+    const unstored = this.d.metrics.unstoredRefreshes;
+    let held = false;
+    try {
+      for (let tries = 0; ; tries++) {
+        try {
+          sealed ??= await this.d.outcomes.success(call, tokens, answeredAt);
+          this.d.outcomes.afterSuccess(call, await this.successes.submit(sealed.write));
+          return sealed.report;
+        } catch (err) {
+          if (await this.isGone(call.row.id)) {
+            this.logger.warn({ connectionId: call.row.id }, 'connection deleted while it was refreshed');
+            throw VaultError.notFound('connection');
+          }
+          if (tries === 0) {
+            this.logger.warn(
+              { connectionId: call.row.id, error: errorName(err) },
+              'refreshed tokens could not be stored yet; retrying until they are',
+            );
+            unstored.inc();
+            held = true;
+            stall(dependencyOutage(err) ?? unavailable('the token store'));
+          }
+          await new Promise((r) => setTimeout(r, Math.min(WRITE_RETRY_MAX_MS, 100 * 2 ** tries)));
         }
-        if (tries === 0) {
-          this.logger.warn(
-            { connectionId: call.row.id, error: errorName(err) },
-            'refreshed tokens could not be stored yet; retrying until they are',
-          );
-          stall(dependencyOutage(err) ?? unavailable('the token store'));
-        }
-        await new Promise((r) => setTimeout(r, Math.min(WRITE_RETRY_MAX_MS, 100 * 2 ** tries)));
       }
+    } finally {
+      if (held) unstored.dec();
     }
   }
 
