@@ -30,6 +30,10 @@
  *   BENCH_PROFILE=1         after the rounds, one more max-throughput run per side under the CPU profiler; prints
  *                           the top costs and keeps the .cpuprofile files in bench/results/
  *   BENCH_CACHE             which vault sides to run: `cold,warm` (default), `cold` or `warm`
+ *   BENCH_BEFORE            a directory holding another checkout of the project with vault-api built (its dist/),
+ *                           e.g. `git worktree add /tmp/before <commit> && (cd /tmp/before && npm ci &&
+ *                           npx nest build vault-api)`: one more side, `before`, run with its defaults on the
+ *                           same database, so a change is measured against the earlier build in the same run
  *
  * The vault runs as two processes on the same database, one per state of its token cache:
  *   cold  the default TOKEN_CACHE_MAX_AGE_MS (1 s), each round started with an empty cache (after a pause longer
@@ -64,6 +68,7 @@ const cfg = {
   logLevel: process.env.BENCH_LOG_LEVEL || 'silent',
   profile: process.env.BENCH_PROFILE === '1',
   cache: (process.env.BENCH_CACHE || 'cold,warm').split(',').map((m) => m.trim()),
+  before: process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : null,
 };
 for (const m of cfg.cache)
   if (m !== 'cold' && m !== 'warm') throw new Error('BENCH_CACHE must list cold and/or warm');
@@ -170,7 +175,17 @@ async function readVaultMetrics(base) {
   const kms = promSum(text, 'vault_kms_requests_total', 'operation', { process: 'vault-api' });
   const cache = promSum(text, 'vault_data_key_cache_total', 'result', { process: 'vault-api' });
   const tokenCache = promSum(text, 'vault_token_cache_total', 'result', { process: 'vault-api' });
+  // prom-client's default GC histogram (by kind: minor, major, incremental, weakcb).
+  const gcSeconds = promSum(text, 'nodejs_gc_duration_seconds_sum', 'kind', { process: 'vault-api' });
+  const gcCount = promSum(text, 'nodejs_gc_duration_seconds_count', 'kind', { process: 'vault-api' });
+  const gcOver = (le) =>
+    promSum(text, 'nodejs_gc_duration_seconds_bucket', 'le', { process: 'vault-api' })[le] || 0;
   return {
+    gcMs: 1000 * Object.values(gcSeconds).reduce((a, b) => a + b, 0),
+    gcMajor: gcCount.major || 0,
+    gcAll: Object.values(gcCount).reduce((a, b) => a + b, 0),
+    // collections longer than 10 ms (the histogram's 0.01 s bucket)
+    gcUnder10ms: gcOver('0.01'),
     kms,
     kmsTotal: Object.values(kms).reduce((a, b) => a + b, 0),
     cacheHit: cache.hit || 0,
@@ -195,6 +210,12 @@ async function measured(target, run) {
     dataKeyCache: { hit: d('cacheHit'), miss: d('cacheMiss') },
     tokenCache: { hit: d('tokenHit'), miss: d('tokenMiss'), bypass: d('tokenBypass') },
     tokenCacheHitRatio: lookups > 0 ? round3(d('tokenHit') / lookups) : null,
+    gc: {
+      ms: round3(d('gcMs')),
+      collections: d('gcAll'),
+      major: d('gcMajor'),
+      over10ms: d('gcAll') - d('gcUnder10ms'),
+    },
   };
 }
 
@@ -211,7 +232,7 @@ async function prepareCache(target, ids) {
         200,
       ),
     );
-  if (target.name === 'cold') await lib.sleep(CACHE_SIDES.cold.maxAgeMs + 200);
+  if (target.name === 'cold' || target.name === 'before') await lib.sleep(CACHE_SIDES.cold.maxAgeMs + 200);
 }
 
 async function seed(apiBase, apiKey) {
@@ -325,6 +346,25 @@ async function main() {
     log(`vault-api (${name} cache) ready on ${proc.url} in ${proc.startSeconds.toFixed(1)} s`);
     vaults.push({ name, proc, base: proc.url, apiKey, vault: true });
   }
+  if (cfg.before) {
+    const commit = spawnSync('git', ['-C', cfg.before, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+    const proc = await procs.startVault(
+      'api',
+      {
+        DATABASE_URL: db.url,
+        DATABASE_POOL_SIZE: String(POOL_SIZE),
+        REDIS_URL,
+        REDIS_PREFIX: prefix,
+        KMS_DRIVER: 'local',
+        LOCAL_KMS_KEY: masterKey,
+        BOOTSTRAP_API_KEY: apiKey,
+      },
+      { root: cfg.before, logLevel: cfg.logLevel },
+    );
+    const label = (commit.stdout || '').trim() || path.basename(cfg.before);
+    log(`vault-api of the earlier build ${label} (${cfg.before}) ready on ${proc.url}`);
+    vaults.push({ name: 'before', label, proc, base: proc.url, apiKey, vault: true, reference: true });
+  }
   const seeded = await seed(vaults[0].base, apiKey);
   const idsFile = path.join(lib.tmpDir(), 'ids.txt');
   fs.writeFileSync(idsFile, seeded.ids.join('\n') + '\n');
@@ -366,7 +406,10 @@ async function main() {
     return r;
   };
   const cacheNote = (r) =>
-    r.tokenCache ? `, token cache hits ${Math.round(100 * r.tokenCacheHitRatio)} %` : '';
+    r.tokenCache && r.tokenCacheHitRatio !== null
+      ? `, token cache hits ${Math.round(100 * r.tokenCacheHitRatio)} %, GC ${Math.round(r.gc.ms)} ms ` +
+        `(${r.gc.collections} collections, ${r.gc.major} major, ${r.gc.over10ms} over 10 ms)`
+      : '';
   for (let round = 0; round < cfg.rounds; round++) {
     for (const t of order(round)) {
       const r = await oneRun(t, 'max', () => wrkRun(t, cfg.duration));
@@ -468,34 +511,41 @@ async function main() {
       );
   }
 
-  const checks = vaults.flatMap((v) => {
-    const s = summary[v.name];
-    const r = ratios[v.name];
-    return [
-      {
-        name: `vault (${v.name} cache) req/s >= ${TARGETS.minThroughputRatio}× bare (medians)`,
-        pass: r.rps >= TARGETS.minThroughputRatio,
-        value: `${r.rps.toFixed(2)}×`,
-      },
-      {
-        name: `vault (${v.name} cache) p99 at ${rate} req/s <= ${TARGETS.maxP99Ratio}× bare (medians)`,
-        pass: r.p99 <= TARGETS.maxP99Ratio,
-        value: `${s.fixed.p99.median} ms vs ${b.fixed.p99.median} ms (${r.p99.toFixed(2)}×)`,
-      },
-      {
-        name: `0 KMS calls during the load (${v.name} cache)`,
-        pass: s.kmsCalls === 0,
-        value: `${s.kmsCalls} KMS calls`,
-      },
-    ];
-  });
+  const checks = vaults
+    .filter((v) => !v.reference)
+    .flatMap((v) => {
+      const s = summary[v.name];
+      const r = ratios[v.name];
+      return [
+        {
+          name: `vault (${v.name} cache) req/s >= ${TARGETS.minThroughputRatio}× bare (medians)`,
+          pass: r.rps >= TARGETS.minThroughputRatio,
+          value: `${r.rps.toFixed(2)}×`,
+        },
+        {
+          name: `vault (${v.name} cache) p99 at ${rate} req/s <= ${TARGETS.maxP99Ratio}× bare (medians)`,
+          pass: r.p99 <= TARGETS.maxP99Ratio,
+          value: `${s.fixed.p99.median} ms vs ${b.fixed.p99.median} ms (${r.p99.toFixed(2)}×)`,
+        },
+        {
+          name: `0 KMS calls during the load (${v.name} cache)`,
+          pass: s.kmsCalls === 0,
+          value: `${s.kmsCalls} KMS calls`,
+        },
+      ];
+    });
 
   const num = (x) => (x === null ? '-' : Math.abs(x) >= 100 ? Math.round(x) : Math.round(x * 100) / 100);
   const fmt = (s) => (s.median === null ? '-' : `${num(s.median)} (${num(s.min)}–${num(s.max)})`);
   const pair = (a, c) => `${num(a.median)} / ${num(c.median)}`;
   const col = (f) => sides.map((t) => f(summary[t.name]));
   const rows = [
-    ['', ...sides.map((t) => (t.vault ? `vault, ${t.name} cache` : 'bare'))],
+    [
+      '',
+      ...sides.map((t) =>
+        t.reference ? `earlier build ${t.label}` : t.vault ? `vault, ${t.name} cache` : 'bare',
+      ),
+    ],
     ['max req/s, median (range)', ...col((s) => fmt(s.rps))],
     ['  p50 / p99 ms (medians)', ...col((s) => pair(s.p50, s.p99))],
     ['  server CPU µs/request', ...col((s) => fmt(s.serverUs))],
@@ -522,7 +572,7 @@ async function main() {
   console.log(rule);
   for (const v of vaults)
     console.log(
-      `vault (${v.name} cache) / bare: ${ratios[v.name].rps.toFixed(2)}× req/s, ` +
+      `${v.reference ? `earlier build ${v.label}` : `vault (${v.name} cache)`} / bare: ${ratios[v.name].rps.toFixed(2)}× req/s, ` +
         `${ratios[v.name].p99.toFixed(2)}× p99 at the fixed rate; ${summary[v.name].kmsCalls} KMS calls during its load`,
     );
   for (const w of warnings) console.log(`WARNING: ${w}`);

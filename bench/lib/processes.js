@@ -96,11 +96,20 @@ async function waitReady(proc, url, timeoutMs = 60_000) {
 /**
  * Starts vault-api or vault-worker and waits for /health/ready. From the TypeScript sources by default (as
  * the tests do), from dist/ with `fromDist` (see ensureBuild); `profile` preloads bench/profile-hook.js.
- * Returns the child with `url` and `startSeconds` (spawn to ready).
+ * `root` runs another built checkout instead. Returns the child with `url` and `startSeconds` (spawn to ready).
  */
-async function startVault(kind, env, { fromDist = false, profile = false, logLevel = 'warn' } = {}) {
+async function startVault(
+  kind,
+  env,
+  { fromDist = false, profile = false, logLevel = 'warn', root = null } = {},
+) {
   const port = await freePort();
-  const entry = fromDist ? [DIST_ENTRY[kind]] : [...REGISTER_TS, SOURCE_ENTRY[kind]];
+  // `root`: another checkout of the project, built (its dist/), e.g. an earlier version to compare with.
+  const entry = root
+    ? [path.join(root, path.relative(ROOT, DIST_ENTRY[kind]))]
+    : fromDist
+      ? [DIST_ENTRY[kind]]
+      : [...REGISTER_TS, SOURCE_ENTRY[kind]];
   const started = Date.now();
   const proc = startChild(kind, [...(profile ? PROFILE_HOOK : []), ...entry], {
     NODE_ENV: 'test',
