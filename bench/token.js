@@ -25,6 +25,7 @@
  *   BENCH_RATE              the fixed rate in req/s for both sides (default: half the lower side's median max,
  *                           rounded down to 100)
  *   BENCH_ROWS              connections seeded (default 10000)
+ *   BENCH_POOL_SIZE         PostgreSQL pool size of every side (default 10, vault-api's default)
  *   BENCH_LOG_LEVEL         LOG_LEVEL of vault-api (default silent)
  *   BENCH_SKIP_BUILD=1      use dist/ as it is
  *   BENCH_PROFILE=1         after the rounds, one more max-throughput run per side under the CPU profiler; prints
@@ -47,6 +48,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
+const { Redis } = require('ioredis');
 const lib = require('./lib/run');
 const { REDIS_URL, log, intEnv, round3 } = lib;
 const procs = require('./lib/processes');
@@ -54,7 +56,8 @@ const { cpuWindow, waitedChildrenCpu } = require('./lib/cpu');
 const { promSum, median } = require('./lib/metrics');
 const { profilePath, startProfile, stopProfile, summarizeProfile, printProfile } = require('./lib/profile');
 
-const POOL_SIZE = 10; // vault-api's default DATABASE_POOL_SIZE; the bare server uses the same
+// vault-api's default DATABASE_POOL_SIZE; the bare server uses the same (BENCH_POOL_SIZE changes both)
+const POOL_SIZE = intEnv('BENCH_POOL_SIZE', 10);
 
 const cfg = {
   duration: intEnv('BENCH_DURATION', 10),
@@ -219,8 +222,23 @@ async function measured(target, run) {
   };
 }
 
-/** Puts a vault side in its cache state before a round: warm reads every row once, cold waits it empty. */
+/**
+ * Puts a vault side in its cache state before a round. Warm: every cached row dropped first (the vault's own
+ * invalidation message for all connections, as a write would publish it), then every row read once, so each
+ * entry has its whole maximum age ahead of it (a row read earlier, by the warm-up, would expire during the
+ * round: a read that hits does not renew its age). Cold: waits until the cache is empty.
+ */
 async function prepareCache(target, ids) {
+  if (target.name === 'warm') {
+    const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+    await redis.connect();
+    try {
+      await redis.publish(`${target.prefix}:connections:changed`, '*');
+    } finally {
+      redis.disconnect();
+    }
+    await lib.sleep(200);
+  }
   if (target.name === 'warm')
     await procs.pool(ids.length, cfg.seedConcurrency, (i) =>
       procs.apiCall(
@@ -344,7 +362,7 @@ async function main() {
       { fromDist: true, profile: cfg.profile, logLevel: cfg.logLevel },
     );
     log(`vault-api (${name} cache) ready on ${proc.url} in ${proc.startSeconds.toFixed(1)} s`);
-    vaults.push({ name, proc, base: proc.url, apiKey, vault: true });
+    vaults.push({ name, proc, base: proc.url, apiKey, prefix, vault: true });
   }
   if (cfg.before) {
     const commit = spawnSync('git', ['-C', cfg.before, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
