@@ -216,6 +216,11 @@ if (!HAVE_BROWSER) console.warn(`WARNING: ${CHROMIUM} is missing: the /dashboard
     await page.click('#reauth-first-page');
     await rowsOf('reauth-due', 25);
     expect((await cells('reauth-due', 0))[0]).toBe(due[0]?.id);
+    // The section alone, for the README (the page's screenshot shows its top).
+    const section = page.locator('section:has(#reauth-due)');
+    await section.screenshot({ path: join(ROOT, '.local', 'test-artifacts', 'dashboard-reauth-due.png') });
+    if (process.env.UPDATE_SCREENSHOT)
+      await section.screenshot({ path: join(ROOT, 'docs', 'dashboard-reauth-due.png') });
   });
 
   it('applies a filter, and links each broken connection to its events', async () => {
