@@ -238,8 +238,6 @@ async function prepareCache(target, ids) {
       redis.disconnect();
     }
     await lib.sleep(200);
-  }
-  if (target.name === 'warm')
     await procs.pool(ids.length, cfg.seedConcurrency, (i) =>
       procs.apiCall(
         target.base,
@@ -250,6 +248,7 @@ async function prepareCache(target, ids) {
         200,
       ),
     );
+  }
   if (target.name === 'cold' || target.name === 'before') await lib.sleep(CACHE_SIDES.cold.maxAgeMs + 200);
 }
 
@@ -342,20 +341,24 @@ async function main() {
   log(`database ${db.name}, Redis prefix ${prefix}`);
   const profileFiles = { bare: profilePath('token-bare') };
 
-  // One vault-api process per state of the token cache, on the same database and Redis prefix.
+  // One vault-api process per state of the token cache (and the earlier build's, if asked), on the same
+  // database and Redis prefix.
+  const vaultEnv = {
+    DATABASE_URL: db.url,
+    DATABASE_POOL_SIZE: String(POOL_SIZE),
+    REDIS_URL,
+    REDIS_PREFIX: prefix,
+    KMS_DRIVER: 'local',
+    LOCAL_KMS_KEY: masterKey,
+    BOOTSTRAP_API_KEY: apiKey,
+  };
   const vaults = [];
   for (const name of cfg.cache) {
     profileFiles[name] = profilePath(`token-vault-api-${name}`);
     const proc = await procs.startVault(
       'api',
       {
-        DATABASE_URL: db.url,
-        DATABASE_POOL_SIZE: String(POOL_SIZE),
-        REDIS_URL,
-        REDIS_PREFIX: prefix,
-        KMS_DRIVER: 'local',
-        LOCAL_KMS_KEY: masterKey,
-        BOOTSTRAP_API_KEY: apiKey,
+        ...vaultEnv,
         TOKEN_CACHE_MAX_AGE_MS: String(CACHE_SIDES[name].maxAgeMs),
         BENCH_PROFILE_FILE: profileFiles[name],
       },
@@ -366,19 +369,7 @@ async function main() {
   }
   if (cfg.before) {
     const commit = spawnSync('git', ['-C', cfg.before, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
-    const proc = await procs.startVault(
-      'api',
-      {
-        DATABASE_URL: db.url,
-        DATABASE_POOL_SIZE: String(POOL_SIZE),
-        REDIS_URL,
-        REDIS_PREFIX: prefix,
-        KMS_DRIVER: 'local',
-        LOCAL_KMS_KEY: masterKey,
-        BOOTSTRAP_API_KEY: apiKey,
-      },
-      { root: cfg.before, logLevel: cfg.logLevel },
-    );
+    const proc = await procs.startVault('api', vaultEnv, { root: cfg.before, logLevel: cfg.logLevel });
     const label = (commit.stdout || '').trim() || path.basename(cfg.before);
     log(`vault-api of the earlier build ${label} (${cfg.before}) ready on ${proc.url}`);
     vaults.push({ name: 'before', label, proc, base: proc.url, apiKey, vault: true, reference: true });

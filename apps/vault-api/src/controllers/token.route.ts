@@ -14,33 +14,31 @@ import type { OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateBearer, bearerKey } from '../http/bearer';
 import { errorAnswer, sendErrorAnswer } from '../http/error-answer';
+import { UuidPipe } from '../http/uuid.pipe';
 
-/** A path ID: a UUID as Nest's ParseUUIDPipe accepts it (RFC 9562 versions 1-8, nil, max). */
-const UUID =
-  /^(?:[0-9A-F]{8}-[0-9A-F]{4}-[1-8][0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}|00000000-0000-0000-0000-000000000000|FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF)$/i;
 const MIN_TTL = /^\d{1,5}$/;
 const MAX_MIN_TTL = 86400;
 const DEFAULT_MIN_TTL = 60;
 
-/** `min_ttl`: an integer of seconds, 0..86400, default 60. */
-export function parseMinTtl(value: unknown): number {
-  if (value === undefined || value === '') return DEFAULT_MIN_TTL;
-  const seconds = typeof value === 'string' ? validMinTtl(value) : null;
-  if (seconds === null) {
-    throw VaultError.validation('min_ttl', `must be an integer number of seconds from 0 to ${MAX_MIN_TTL}`);
+interface TokenParams {
+  id: string;
+  minTtl: number;
+}
+
+/**
+ * The route's parameters: the connection ID (a UUID as UuidPipe accepts it, lower-cased as the database writes
+ * it) and `min_ttl` (an integer of seconds, 0..86400, default 60); or the 400 naming the first bad one.
+ */
+export function readTokenParams(request: FastifyRequest): TokenParams | VaultError {
+  const { id } = request.params as { id?: unknown };
+  if (!UuidPipe.isUuid(id)) return VaultError.validation('id', 'must be a UUID');
+  const { min_ttl: value } = request.query as { min_ttl?: unknown };
+  if (value === undefined || value === '') return { id: id.toLowerCase(), minTtl: DEFAULT_MIN_TTL };
+  const minTtl = typeof value === 'string' && MIN_TTL.test(value) ? Number(value) : NaN;
+  if (!(minTtl <= MAX_MIN_TTL)) {
+    return VaultError.validation('min_ttl', `must be an integer number of seconds from 0 to ${MAX_MIN_TTL}`);
   }
-  return seconds;
-}
-
-function validMinTtl(value: string): number | null {
-  if (!MIN_TTL.test(value)) return null;
-  const seconds = Number(value);
-  return seconds <= MAX_MIN_TTL ? seconds : null;
-}
-
-export function parseConnectionId(value: unknown): string {
-  if (typeof value !== 'string' || !UUID.test(value)) throw VaultError.validation('id', 'must be a UUID');
-  return value.toLowerCase();
+  return { id: id.toLowerCase(), minTtl };
 }
 
 /**
@@ -88,19 +86,15 @@ export class TokenRoute {
     const key = bearerKey(request.headers.authorization);
     const known = key === null ? undefined : this.apiKeys.cachedPrincipal(key);
     const caller = known && hasScope(known, TokenRoute.scope) ? known : undefined;
-    if (caller) {
-      const id = (request.params as { id?: unknown }).id;
-      const minTtl = (request.query as { min_ttl?: unknown }).min_ttl;
-      if (typeof id === 'string' && UUID.test(id) && (minTtl === undefined || typeof minTtl === 'string')) {
-        const ttl = minTtl === undefined || minTtl === '' ? DEFAULT_MIN_TTL : validMinTtl(minTtl);
-        const token = ttl === null ? null : this.tokens.cachedToken(caller, id.toLowerCase(), ttl);
-        if (token) {
-          this.answer(reply, caller, token, started);
-          return undefined;
-        }
+    const params = readTokenParams(request);
+    if (caller && !(params instanceof VaultError)) {
+      const token = this.tokens.cachedToken(caller, params.id, params.minTtl);
+      if (token) {
+        this.answer(reply, caller, token, started);
+        return undefined;
       }
     }
-    return this.handleFully(request, reply, started, caller);
+    return this.handleFully(request, reply, started, caller, params);
   }
 
   private async handleFully(
@@ -108,6 +102,7 @@ export class TokenRoute {
     reply: FastifyReply,
     started: number,
     verified: Principal | undefined,
+    params: TokenParams | VaultError,
   ): Promise<void> {
     let caller: Principal;
     try {
@@ -118,9 +113,8 @@ export class TokenRoute {
       return sendErrorAnswer(reply, errorAnswer(err, this.logger));
     }
     try {
-      const id = parseConnectionId((request.params as { id?: unknown }).id);
-      const minTtl = parseMinTtl((request.query as { min_ttl?: unknown }).min_ttl);
-      this.answer(reply, caller, await this.tokens.getToken(caller, id, minTtl), started);
+      if (params instanceof VaultError) throw params;
+      this.answer(reply, caller, await this.tokens.getToken(caller, params.id, params.minTtl), started);
     } catch (err) {
       this.metrics.tokenRequests.inc({ outcome: err instanceof VaultError ? err.code : 'internal_error' });
       this.metrics.tokenRequestDuration.observe((performance.now() - started) / 1000);

@@ -11,6 +11,11 @@ export class UuidPipe extends ParseUUIDPipe {
     super({ exceptionFactory: () => VaultError.validation('id', 'must be a UUID') });
   }
 
+  /** Nest's own test of the pipe, for the token route, which checks its ID without a pipe. */
+  static isUuid(value: unknown): value is string {
+    return typeof value === 'string' && UuidPipe.uuidRegExps.all.test(value);
+  }
+
   override async transform(value: string, metadata: ArgumentMetadata): Promise<string> {
     return ((await super.transform(value, metadata)) as string).toLowerCase();
   }

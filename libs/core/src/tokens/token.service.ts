@@ -49,7 +49,7 @@ export class TokenService {
     const row = this.cache.peek(id);
     if (!row || !isFresh(row, minTtlSeconds) || !row.accessTokenSealed || !row.accessTokenExpiresAt)
       return null;
-    if (scope.tenantId !== null && row.tenantId !== scope.tenantId) return null;
+    if (!inScope(scope, row)) return null;
     let accessToken: string | undefined;
     try {
       accessToken = this.cipher.openCached(row.accessTokenSealed, aad.connection(row.id, 'access_token'));
@@ -58,13 +58,7 @@ export class TokenService {
     }
     if (accessToken === undefined) return null;
     this.cache.answered();
-    return {
-      connectionId: row.id,
-      accessToken,
-      tokenType: row.tokenType,
-      expiresAt: row.accessTokenExpiresAt,
-      scopes: row.scopes,
-    };
+    return answerOf(row, accessToken, row.accessTokenExpiresAt);
   }
 
   async getToken(scope: TenantScope, id: string, minTtlSeconds: number): Promise<AccessToken> {
@@ -75,8 +69,7 @@ export class TokenService {
       this.cache.invalidate([id]);
       row = (await this.cache.read(id, this.loadRow)).row;
     }
-    if (!row || (scope.tenantId !== null && row.tenantId !== scope.tenantId))
-      throw VaultError.notFound('connection');
+    if (!row || !inScope(scope, row)) throw VaultError.notFound('connection');
     if (!isFresh(row, minTtlSeconds)) {
       assertServable(row);
       row = await this.refresher.refreshForRead(id, minTtlSeconds);
@@ -91,14 +84,17 @@ export class TokenService {
     const accessToken =
       this.cipher.openCached(row.accessTokenSealed, field) ??
       (await this.cipher.open(row.accessTokenSealed, field));
-    return {
-      connectionId: row.id,
-      accessToken,
-      tokenType: row.tokenType,
-      expiresAt: row.accessTokenExpiresAt,
-      scopes: row.scopes,
-    };
+    return answerOf(row, accessToken, row.accessTokenExpiresAt);
   }
+}
+
+/** A platform key sees every tenant; a tenant key only its own. */
+function inScope(scope: TenantScope, row: TokenRow): boolean {
+  return scope.tenantId === null || row.tenantId === scope.tenantId;
+}
+
+function answerOf(row: TokenRow, accessToken: string, expiresAt: Date): AccessToken {
+  return { connectionId: row.id, accessToken, tokenType: row.tokenType, expiresAt, scopes: row.scopes };
 }
 
 function assertServable(row: TokenRow): void {
